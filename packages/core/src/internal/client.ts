@@ -1,0 +1,450 @@
+import { randomUUID } from 'node:crypto'
+import type { DropReason, Feature, SentInfo, StorageAdapter, StoredData } from '../types.js'
+import { Clock } from './clock.js'
+import { MAX_DEVICE_ID_LENGTH, type ResolvedConfig } from './config.js'
+import { DeviceRegistry, DeviceState } from './devices.js'
+import { Emitter } from './emitter.js'
+import { FALLBACK_APP_VERSION, hostAppVersion, sessionMetrics } from './environment.js'
+import { DEVICE_ID_KEY } from './file-storage.js'
+import { TelemeterLogger } from './logger.js'
+import { Gate, type KillSwitch } from './policy.js'
+import { type QueuedRequest, RequestQueue } from './queue.js'
+import type { RequestParams } from './request.js'
+import { cleanDeviceId, Sanitizer } from './sanitize.js'
+import { Sender } from './sender.js'
+import { endSessionOf } from './session.js'
+import { createStorage, MemoryStorage, Persister } from './storage.js'
+import { Transport } from './transport.js'
+import { SDK_NAME, SDK_VERSION } from './version.js'
+
+/** Above this many events waiting for the flush tick, batch them early to bound memory. */
+const PENDING_SOFT_LIMIT = 5_000
+const DEVICE_ID_TYPE_KEY = 'deviceIdType'
+
+interface PreReadyRequest {
+  readonly device: DeviceState
+  readonly feature: Feature | 'internal'
+  readonly params: RequestParams
+  readonly events: number
+  readonly metrics: boolean
+}
+
+export interface EnqueueOptions {
+  /** Add the automatic metrics (`begin_session`, remote config). */
+  readonly metrics?: boolean
+}
+
+/**
+ * The shared engine behind a Telemeter and all its device scopes: batching,
+ * the persistent queue, delivery and accounting. Public objects wrap it and
+ * never let an exception out; the engine itself may throw on bugs.
+ */
+export class TelemeterCore {
+  readonly logger: TelemeterLogger
+  readonly emitter = new Emitter()
+  readonly clock = new Clock()
+  readonly sanitizer: Sanitizer
+  readonly gate: Gate
+  readonly queue: RequestQueue
+  readonly devices: DeviceRegistry
+  readonly self: DeviceState
+  readonly ready: Promise<void>
+  appVersion = FALLBACK_APP_VERSION
+  values: Record<string, string> = {}
+  closed = false
+
+  private readonly persister: Persister
+  private readonly transport: Transport | undefined
+  private readonly sender: Sender | undefined
+  private isReady = false
+  private preReady: PreReadyRequest[] = []
+  private readonly dirty = new Set<DeviceState>()
+  private pendingTotal = 0
+  private earlyFlushScheduled = false
+  private timers: NodeJS.Timeout[] = []
+  private counters = { sent: 0, retried: 0, dropped: 0, sentEvents: 0, droppedEvents: 0 }
+
+  constructor(
+    readonly config: ResolvedConfig,
+    killSwitch: KillSwitch | undefined,
+  ) {
+    this.logger = TelemeterLogger.create(config.debug, config.customLogger)
+    this.sanitizer = new Sanitizer(config.limits, this.logger)
+    this.gate = new Gate(killSwitch, config.tracking, config.requireConsent)
+    this.queue = new RequestQueue(config.maxQueueSize, (request) =>
+      this.dropRequests([request], 'queue-full'),
+    )
+    const givenId = config.deviceId ? cleanDeviceId(config.deviceId, MAX_DEVICE_ID_LENGTH) : undefined
+    this.self = new DeviceState(givenId ?? '', givenId ?? '', givenId ? 0 : 1, true)
+    this.devices = new DeviceRegistry(
+      config.maxDevices,
+      config.deviceIdleMs,
+      (id) => new DeviceState(id, id, 0, false),
+      (device) => this.evictDevice(device),
+    )
+    const disabled = killSwitch !== undefined
+    const storage: StorageAdapter = disabled ? new MemoryStorage() : createStorage(config, this.logger)
+    this.persister = new Persister(storage, this.logger, (error) => this.reportError(error))
+    if (!disabled) {
+      this.transport = new Transport({
+        url: config.url,
+        timeoutMs: config.requestTimeoutMs,
+        headers: config.headers,
+        agent: config.agent,
+      })
+      this.sender = new Sender(config, this.queue, this.transport, this.logger, {
+        delivered: (batch, endpoint) => this.delivered(batch, endpoint),
+        rejected: (batch, reason) => this.dropRequests(batch, 'rejected', reason),
+        retrying: (batch) => {
+          this.counters.retried += batch.length
+        },
+        maySend: () => !this.gate.killSwitch,
+      })
+    }
+    this.ready = disabled ? this.markReady() : this.start(storage)
+  }
+
+  /** Requests to the server go through here (remote config, server config fetches). */
+  get http(): Transport | undefined {
+    return this.transport
+  }
+
+  private async start(storage: StorageAdapter): Promise<void> {
+    let data: StoredData
+    try {
+      data = await storage.open()
+    } catch (error) {
+      this.logger.warn(
+        `storage could not be opened (${(error as Error).message}); continuing in memory: queued data will not survive a restart`,
+      )
+      this.reportError(error as Error)
+      data = { requests: [], values: {} }
+      this.persister.degrade()
+    }
+    this.values = { ...data.values }
+    if (data.corruptRecords) {
+      this.logger.warn(`${data.corruptRecords} unreadable queue record(s) were discarded from storage`)
+      this.reportError(new Error(`${data.corruptRecords} corrupted queue record(s) discarded on recovery`))
+      this.counters.dropped += data.corruptRecords
+      this.emitter.emit('dropped', {
+        reason: 'invalid',
+        requests: data.corruptRecords,
+        events: 0,
+        feature: 'internal',
+        detail: 'corrupted on disk',
+      })
+    }
+    await this.restore(data.requests)
+    this.resolveDeviceId()
+    this.appVersion = this.config.appVersion ?? (await hostAppVersion()) ?? FALLBACK_APP_VERSION
+    await this.markReady()
+  }
+
+  private async restore(requests: StoredData['requests']): Promise<void> {
+    let restored = 0
+    for (const stored of requests) {
+      let device = ''
+      let events = 0
+      try {
+        const params = JSON.parse(stored.body) as { device_id?: unknown; events?: unknown }
+        device = String(params.device_id ?? '')
+        events = Array.isArray(params.events) ? params.events.length : 0
+      } catch {
+        this.dropRequests([{ ...stored, device, events }], 'invalid', 'stored request is not valid JSON')
+        continue
+      }
+      this.queue.push({ id: stored.id, feature: stored.feature, body: stored.body, device, events })
+      if (++restored % 2_000 === 0) await new Promise((resolve) => setImmediate(resolve))
+    }
+    if (restored > 0) this.logger.debug(`${restored} request(s) restored from storage`)
+  }
+
+  private resolveDeviceId(): void {
+    if (this.self.id) {
+      if (this.values[DEVICE_ID_KEY] !== this.self.id) this.setValue(DEVICE_ID_KEY, this.self.id)
+      this.setValue(DEVICE_ID_TYPE_KEY, '0')
+      return
+    }
+    const stored = cleanDeviceId(this.values[DEVICE_ID_KEY], MAX_DEVICE_ID_LENGTH)
+    const id = stored ?? randomUUID()
+    this.self.id = id
+    this.self.wireId = id
+    this.self.idType = stored && this.values[DEVICE_ID_TYPE_KEY] === '0' ? 0 : 1
+    if (!stored) this.setValue(DEVICE_ID_KEY, id)
+  }
+
+  private async markReady(): Promise<void> {
+    this.isReady = true
+    const waiting = this.preReady
+    this.preReady = []
+    for (const entry of waiting) this.commit(entry)
+    if (this.closed || this.gate.killSwitch) return
+    const tick = setInterval(() => this.tick(), this.config.flushIntervalMs)
+    tick.unref()
+    this.timers.push(tick)
+    this.sender?.schedule()
+  }
+
+  /** Add a timer that dies with the instance (never keeps the process alive). */
+  addTimer(callback: () => void, intervalMs: number): void {
+    const timer = setInterval(() => {
+      try {
+        callback()
+      } catch (error) {
+        this.reportError(error as Error)
+      }
+    }, intervalMs)
+    timer.unref()
+    this.timers.push(timer)
+  }
+
+  get readyNow(): boolean {
+    return this.isReady
+  }
+
+  metrics(): Record<string, string> {
+    return sessionMetrics(this.appVersion)
+  }
+
+  setValue(key: string, value: string | null): void {
+    if (value === null) delete this.values[key]
+    else this.values[key] = value
+    this.persister.setValue(key, value)
+  }
+
+  device(id: string): DeviceState {
+    return id === this.self.id ? this.self : this.devices.get(id, this.clock.timestamp())
+  }
+
+  /** Queue a pending event; it is batched into a request at the next tick. */
+  record(device: DeviceState, feature: Feature, event: object): void {
+    const pending = (device.pending ??= {})
+    const bucket = (pending[feature] ??= [])
+    bucket.push(event)
+    device.pendingCount++
+    this.pendingTotal++
+    if (device.pendingCount === 1) this.dirty.add(device)
+    if (bucket.length >= this.config.maxEventsPerRequest) this.flushDevice(device)
+    else if (this.pendingTotal >= PENDING_SOFT_LIMIT && !this.earlyFlushScheduled) {
+      this.earlyFlushScheduled = true
+      setImmediate(() => this.flushPending())
+    }
+  }
+
+  /** Turn a device's pending events into requests now (before a session end or crash, to keep order). */
+  flushDevice(device: DeviceState): void {
+    const pending = device.pending
+    if (!pending) return
+    device.pending = undefined
+    this.pendingTotal -= device.pendingCount
+    device.pendingCount = 0
+    this.dirty.delete(device)
+    for (const [feature, events] of Object.entries(pending) as [Feature, object[]][]) {
+      for (let i = 0; i < events.length; i += this.config.maxEventsPerRequest) {
+        const chunk = events.slice(i, i + this.config.maxEventsPerRequest)
+        this.enqueue(device, feature, { events: chunk }, chunk.length)
+      }
+    }
+  }
+
+  flushPending(): void {
+    this.earlyFlushScheduled = false
+    for (const device of this.dirty) this.flushDevice(device)
+  }
+
+  /** Build a request for `device` with the protocol's common parameters and queue it. */
+  enqueue(
+    device: DeviceState,
+    feature: Feature | 'internal',
+    params: RequestParams,
+    events: number,
+    options?: EnqueueOptions,
+  ): void {
+    const timestamp = this.clock.uniqueTimestamp()
+    const full: RequestParams = {
+      app_key: this.config.appKey,
+      device_id: '',
+      t: device.idType,
+      timestamp,
+      hour: this.clock.hourOf(timestamp),
+      dow: this.clock.dowOf(timestamp),
+      tz: this.clock.fields(timestamp).tz,
+      sdk_name: SDK_NAME,
+      sdk_version: SDK_VERSION,
+      ...params,
+    }
+    const entry = { device, feature, params: full, events, metrics: options?.metrics === true }
+    if (this.isReady) this.commit(entry)
+    else this.preReady.push(entry)
+  }
+
+  private commit(entry: PreReadyRequest): void {
+    const { device, feature, params, events } = entry
+    params.device_id = device.wireId
+    if (entry.metrics) params.metrics = this.metrics()
+    if (device === this.self) params.t = this.self.idType
+    params.rr = this.queue.size
+    if (this.config.printPayloads) {
+      this.logger.notice(`payload (not sent, debug: 'print'): ${JSON.stringify(params)}`)
+      return
+    }
+    const request: QueuedRequest = {
+      id: this.queue.allocateId(),
+      feature,
+      body: JSON.stringify(params),
+      device: device.wireId,
+      events,
+    }
+    this.queue.push(request)
+    this.persister.append(request)
+    this.sender?.schedule()
+  }
+
+  private tick(): void {
+    try {
+      this.flushPending()
+      this.devices.sweep(this.clock.timestamp())
+      void this.persister.persist()
+      this.sender?.schedule()
+    } catch (error) {
+      this.reportError(error as Error)
+    }
+  }
+
+  private evictDevice(device: DeviceState): void {
+    this.flushDevice(device)
+    if (device.sessionActive) endSessionOf(this, device)
+  }
+
+  private delivered(batch: readonly QueuedRequest[], endpoint: SentInfo['endpoint']): void {
+    let events = 0
+    for (const request of batch) {
+      if (!this.queue.remove(request.id)) continue
+      this.persister.remove(request.id)
+      events += request.events
+    }
+    this.counters.sent += batch.length
+    this.counters.sentEvents += events
+    this.emitter.emit('sent', { requests: batch.length, events, endpoint })
+  }
+
+  /** Remove queued requests for good and account for them. */
+  dropRequests(batch: readonly QueuedRequest[], reason: DropReason, detail?: string): void {
+    let events = 0
+    for (const request of batch) {
+      this.queue.remove(request.id)
+      this.persister.remove(request.id)
+      events += request.events
+    }
+    this.counters.dropped += batch.length
+    this.counters.droppedEvents += events
+    this.emitter.emit('dropped', {
+      reason,
+      requests: batch.length,
+      events,
+      feature: batch[0]?.feature ?? 'internal',
+      ...(detail ? { detail } : {}),
+    })
+  }
+
+  /** Account for data refused before it became a request. */
+  refuse(feature: Feature | 'internal', reason: DropReason, events: number, detail?: string): void {
+    this.counters.droppedEvents += events
+    if (this.emitter.has('dropped')) {
+      this.emitter.emit('dropped', { reason, requests: 0, events, feature, ...(detail ? { detail } : {}) })
+    }
+  }
+
+  /** Drop queued and pending data of a feature (switched off by policy or consent). */
+  purge(feature: Feature, reason: DropReason): void {
+    for (const device of [...this.dirty]) {
+      const events = device.pending?.[feature]
+      if (!events) continue
+      delete device.pending![feature]
+      device.pendingCount -= events.length
+      this.pendingTotal -= events.length
+      if (device.pendingCount === 0) {
+        device.pending = undefined
+        this.dirty.delete(device)
+      }
+      this.refuse(feature, reason, events.length)
+    }
+    const removed = this.queue.purge((request) => request.feature === feature)
+    if (removed.length > 0) this.dropRequests(removed, reason)
+  }
+
+  reportError(error: Error): void {
+    this.logger.debug(`internal error: ${error.stack ?? error.message}`)
+    this.emitter.emit('error', error)
+  }
+
+  stats() {
+    return {
+      queued: this.queue.size,
+      ...this.counters,
+      pendingEvents: this.pendingTotal,
+    }
+  }
+
+  /** Deliver what is queued now; resolves when the queue is empty or delivery is failing. */
+  async flush(): Promise<void> {
+    await this.ready
+    this.flushPending()
+    await this.persister.persist()
+    await this.sender?.drain()
+    await this.persister.persist()
+  }
+
+  /** Stop timers, deliver within the deadline, keep the rest in storage. */
+  async close(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    const remaining = () => Math.max(0, deadline - Date.now())
+    await withTimeout(this.ready, remaining())
+    for (const timer of this.timers) clearInterval(timer)
+    this.timers = []
+    this.flushPending()
+    this.closed = true
+    await withTimeout(this.persister.persist(), remaining())
+    let pause = 100
+    while (this.sender && this.queue.size > 0 && remaining() > 0) {
+      await withTimeout(this.sender.drain(), remaining())
+      if (this.queue.size === 0 || remaining() === 0) break
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, remaining())).unref())
+      pause = Math.min(pause * 2, 1_000)
+    }
+    this.sender?.stop()
+    this.transport?.close()
+    const left = this.queue.peek(this.queue.size)
+    if (left.length > 0) {
+      if (this.persister.durable) {
+        const events = left.reduce((sum, request) => sum + request.events, 0)
+        this.logger.notice(
+          `shutdown: ${left.length} request(s) (${events} event(s)) not delivered yet; kept in storage for the next start`,
+        )
+      } else {
+        this.dropRequests(left, 'shutdown', 'memory storage cannot keep it past shutdown')
+        this.logger.warn(
+          `shutdown: ${left.length} request(s) could not be delivered and are lost (memory storage)`,
+        )
+      }
+    }
+    await withTimeout(this.persister.close(), Math.max(remaining(), 500))
+  }
+}
+
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    timer.unref()
+    promise.then(
+      () => {
+        clearTimeout(timer)
+        resolve()
+      },
+      () => {
+        clearTimeout(timer)
+        resolve()
+      },
+    )
+  })
+}

@@ -1,0 +1,64 @@
+/** Request time fields of the Countly protocol (PROTOCOL §2.2). */
+export interface TimeFields {
+  readonly timestamp: number
+  readonly hour: number
+  readonly dow: number
+  readonly tz: number
+}
+
+const HOUR_MS = 3_600_000
+
+/**
+ * Wall-clock fields for requests and events. Request timestamps are unique
+ * within the process (13-digit ms, bumped by one when equal) because the
+ * server's duplicate check keys on them. `hour`, `dow` and `tz` only change at
+ * hour boundaries (time-zone shifts happen on them too), so they are computed
+ * once per hour instead of once per event.
+ */
+export class Clock {
+  private lastTimestamp = 0
+  private cacheUntil = 0
+  private hour = 0
+  private dow = 0
+  private tz = 0
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** A timestamp no other request of this process has. */
+  uniqueTimestamp(): number {
+    let ts = this.now()
+    if (ts <= this.lastTimestamp) ts = this.lastTimestamp + 1
+    this.lastTimestamp = ts
+    return ts
+  }
+
+  /** Plain current time in ms (events may share one). */
+  timestamp(): number {
+    return this.now()
+  }
+
+  fields(timestamp: number): TimeFields {
+    if (timestamp >= this.cacheUntil || timestamp < this.cacheUntil - HOUR_MS) this.refresh(timestamp)
+    return { timestamp, hour: this.hour, dow: this.dow, tz: this.tz }
+  }
+
+  hourOf(timestamp: number): number {
+    if (timestamp >= this.cacheUntil || timestamp < this.cacheUntil - HOUR_MS) this.refresh(timestamp)
+    return this.hour
+  }
+
+  dowOf(timestamp: number): number {
+    if (timestamp >= this.cacheUntil || timestamp < this.cacheUntil - HOUR_MS) this.refresh(timestamp)
+    return this.dow
+  }
+
+  private refresh(timestamp: number): void {
+    const date = new Date(timestamp)
+    this.hour = date.getHours()
+    this.dow = date.getDay()
+    this.tz = -date.getTimezoneOffset()
+    const next = new Date(timestamp)
+    next.setMinutes(60, 0, 0)
+    this.cacheUntil = next.getTime()
+  }
+}

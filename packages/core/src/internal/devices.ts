@@ -1,0 +1,102 @@
+import type { Feature } from '../types.js'
+
+/** Per-device state kept in memory while a device is active. */
+export class DeviceState {
+  /** Events recorded but not yet batched, per feature. */
+  pending: Partial<Record<Feature, object[]>> | undefined
+  pendingCount = 0
+  /** Timed events: key -> start time (ms). */
+  timed: Map<string, number> | undefined
+  sessionActive = false
+  sessionUpdatedAt = 0
+  lastActivity = 0
+  /** Scope handle, created on first use and reused. */
+  scope: unknown
+
+  constructor(
+    /** The id the host knows the device by. */
+    public id: string,
+    /** The id sent on the wire (hashed when identifiers are hashed). */
+    public wireId: string,
+    /** Device id type: 0 developer supplied, 1 SDK generated. */
+    public idType: 0 | 1,
+    /** Pinned devices (the instance's own) are never evicted. */
+    readonly pinned: boolean,
+  ) {}
+}
+
+/**
+ * Per-device state for `forDevice(id)`, bounded: a least-recently-used map
+ * capped at `maxDevices`, whose idle entries expire, so a million distinct
+ * ids cannot grow memory without limit. Evicted devices are handed to
+ * `onEvict` first, which flushes what they still hold.
+ */
+export class DeviceRegistry {
+  private readonly devices = new Map<string, DeviceState>()
+  private mostRecent: DeviceState | undefined
+
+  constructor(
+    private readonly maxDevices: number,
+    private readonly idleMs: number,
+    private readonly create: (id: string) => DeviceState,
+    private readonly onEvict: (device: DeviceState) => void,
+  ) {}
+
+  get size(): number {
+    return this.devices.size
+  }
+
+  get(id: string, now: number): DeviceState {
+    let device = this.devices.get(id)
+    if (device === undefined) {
+      device = this.create(id)
+      this.devices.set(id, device)
+      if (this.devices.size > this.maxDevices) this.evictOldest()
+    } else if (device !== this.mostRecent) {
+      // Map order is recency order: move to the end.
+      this.devices.delete(id)
+      this.devices.set(id, device)
+    }
+    this.mostRecent = device
+    device.lastActivity = now
+    return device
+  }
+
+  peek(id: string): DeviceState | undefined {
+    return this.devices.get(id)
+  }
+
+  /** Re-key a device whose id changed (changeDeviceId). */
+  rename(device: DeviceState, newId: string): void {
+    this.devices.delete(device.id)
+    device.id = newId
+    this.devices.set(newId, device)
+  }
+
+  values(): IterableIterator<DeviceState> {
+    return this.devices.values()
+  }
+
+  /** Expire devices idle for longer than `idleMs`; oldest first, stops at the first recent one. */
+  sweep(now: number): void {
+    for (const device of this.devices.values()) {
+      if (now - device.lastActivity < this.idleMs) break
+      if (device.pinned) continue
+      this.evict(device)
+    }
+  }
+
+  private evictOldest(): void {
+    for (const device of this.devices.values()) {
+      if (device.pinned) continue
+      this.evict(device)
+      return
+    }
+  }
+
+  private evict(device: DeviceState): void {
+    this.devices.delete(device.id)
+    if (this.mostRecent === device) this.mostRecent = undefined
+    this.onEvict(device)
+  }
+}

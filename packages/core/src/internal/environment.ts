@@ -1,0 +1,78 @@
+import { readFile } from 'node:fs/promises'
+import os from 'node:os'
+import { dirname, join } from 'node:path'
+
+export const FALLBACK_APP_VERSION = '0.0.0'
+
+/** `_os` as the Countly SDK guide names platforms, not as `os.type()` does. */
+export function osName(platform: NodeJS.Platform = process.platform): string {
+  switch (platform) {
+    case 'linux':
+      return 'Linux'
+    case 'darwin':
+      return 'macOS'
+    case 'win32':
+      return 'Windows'
+    case 'freebsd':
+      return 'FreeBSD'
+    case 'openbsd':
+      return 'OpenBSD'
+    case 'sunos':
+      return 'SunOS'
+    case 'aix':
+      return 'AIX'
+    default:
+      return String(platform)
+  }
+}
+
+/** The OS version a person would recognise: macOS 14.1 rather than Darwin 23.1. */
+export function osVersion(
+  platform: NodeJS.Platform = process.platform,
+  release: string = os.release(),
+): string {
+  if (platform === 'darwin') {
+    const [major = 0, minor = 0] = release.split('.').map(Number)
+    if (major >= 20) return `${major - 9}.${minor}`
+    if (major >= 5) return `10.${major - 4}`
+  }
+  return release
+}
+
+export function locale(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().locale
+  } catch {
+    return 'en-US'
+  }
+}
+
+/**
+ * Version of the application hosting Telemeter: the nearest package.json
+ * above the working directory that has one. Read once, asynchronously.
+ */
+export async function hostAppVersion(start: string = process.cwd()): Promise<string | undefined> {
+  let dir = start
+  for (let depth = 0; depth < 8; depth++) {
+    try {
+      const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { version?: unknown }
+      if (typeof pkg.version === 'string' && pkg.version) return pkg.version
+    } catch {
+      // no readable package.json here: keep walking up
+    }
+    const parent = dirname(dir)
+    if (parent === dir) break
+    dir = parent
+  }
+  return undefined
+}
+
+/** Metrics sent with `begin_session` and remote-config requests (PROTOCOL §2.5). */
+export function sessionMetrics(appVersion: string): Record<string, string> {
+  return {
+    _os: osName(),
+    _os_version: osVersion(),
+    _app_version: appVersion,
+    _locale: locale(),
+  }
+}

@@ -1,0 +1,179 @@
+import { createReadStream, createWriteStream } from 'node:fs'
+import { type FileHandle, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import type { StorageAdapter, StoredData, StoredRequest } from '../types.js'
+import { decodeLine, encodeAppend, encodeRemove, replay } from './journal.js'
+import { acquireStorageDir, unlock } from './lock.js'
+import type { TelemeterLogger } from './logger.js'
+
+const JOURNAL_FILE = 'queue.journal'
+const VALUES_FILE = 'state.json'
+/** Shared by every process on one storage path: the installation's device id. */
+const DEVICE_ID_FILE = 'device-id'
+export const DEVICE_ID_KEY = 'deviceId'
+const COMPACT_MIN_BYTES = 1 << 20
+const COMPACT_MIN_REMOVED = 1_000
+
+/**
+ * The default storage: an append-only journal (`queue.journal`) that is
+ * compacted by rewriting live records to a temporary file and renaming it
+ * over the old one, plus a small `state.json` replaced atomically. Nothing
+ * rewrites the whole queue per change.
+ */
+export class FileStorage implements StorageAdapter {
+  private dir: string | undefined
+  private journal: FileHandle | undefined
+  private journalBytes = 0
+  private readonly live = new Set<number>()
+  private removedSinceCompaction = 0
+  private values: Record<string, string> = {}
+
+  constructor(
+    private readonly root: string,
+    private readonly logger: TelemeterLogger,
+  ) {}
+
+  /** The directory in use (the root, or an `instance-<n>` slot under it). */
+  get directory(): string | undefined {
+    return this.dir
+  }
+
+  async open(): Promise<StoredData> {
+    const dir = await acquireStorageDir(this.root)
+    if (!dir) throw new Error(`every storage slot under ${this.root} is locked by a running process`)
+    this.dir = dir
+    if (dir !== this.root) {
+      this.logger.warn(
+        `storage path ${this.root} is in use by another running process; this process keeps its queue in ${dir}`,
+      )
+    }
+    this.values = await this.readValues()
+    const deviceId = await readFile(join(this.root, DEVICE_ID_FILE), 'utf8').catch(() => '')
+    if (deviceId.trim()) this.values[DEVICE_ID_KEY] = deviceId.trim()
+
+    const text = await readFile(join(dir, JOURNAL_FILE), 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return ''
+      throw error
+    })
+    const { requests, corruptRecords } = await replay(text)
+    for (const id of requests.keys()) this.live.add(id)
+    const list = [...requests.values()].sort((a, b) => a.id - b.id)
+    // Start every run from a clean journal: no torn tail to append after.
+    if (text.length > 0) await this.rewrite(list)
+    this.journal = await open(join(dir, JOURNAL_FILE), 'a')
+    this.journalBytes = (await stat(join(dir, JOURNAL_FILE))).size
+    return { requests: list, values: { ...this.values }, corruptRecords }
+  }
+
+  async append(requests: readonly StoredRequest[]): Promise<void> {
+    if (!this.journal || requests.length === 0) return
+    let chunk = ''
+    for (const request of requests) {
+      chunk += encodeAppend(request)
+      this.live.add(request.id)
+    }
+    await this.write(chunk)
+  }
+
+  async remove(ids: readonly number[]): Promise<void> {
+    if (!this.journal || ids.length === 0) return
+    const known = ids.filter((id) => this.live.delete(id))
+    if (known.length === 0) return
+    await this.write(encodeRemove(known))
+    this.removedSinceCompaction += known.length
+    if (
+      this.journalBytes >= COMPACT_MIN_BYTES &&
+      this.removedSinceCompaction >= COMPACT_MIN_REMOVED &&
+      this.removedSinceCompaction > this.live.size
+    ) {
+      await this.compact()
+    }
+  }
+
+  async setValue(key: string, value: string | null): Promise<void> {
+    if (!this.dir) return
+    if (key === DEVICE_ID_KEY) {
+      if (value === null) await rm(join(this.root, DEVICE_ID_FILE), { force: true })
+      else await atomicWrite(join(this.root, DEVICE_ID_FILE), value)
+      return
+    }
+    if (value === null) delete this.values[key]
+    else this.values[key] = value
+    await atomicWrite(join(this.dir, VALUES_FILE), JSON.stringify(this.values))
+  }
+
+  async close(): Promise<void> {
+    const journal = this.journal
+    this.journal = undefined
+    await journal?.close().catch(() => {})
+    if (this.dir) await unlock(this.dir)
+  }
+
+  private async write(chunk: string): Promise<void> {
+    const buffer = Buffer.from(chunk, 'utf8')
+    await this.journal!.write(buffer)
+    this.journalBytes += buffer.length
+  }
+
+  private async readValues(): Promise<Record<string, string>> {
+    try {
+      const parsed = JSON.parse(await readFile(join(this.dir!, VALUES_FILE), 'utf8')) as unknown
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+        const values: Record<string, string> = {}
+        for (const [key, value] of Object.entries(parsed)) if (typeof value === 'string') values[key] = value
+        return values
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.logger.warn(`${VALUES_FILE} in ${this.dir} was unreadable and is reset`)
+      }
+    }
+    return {}
+  }
+
+  /** Replace the journal with exactly `requests`, atomically. */
+  private async rewrite(requests: readonly StoredRequest[]): Promise<void> {
+    const path = join(this.dir!, JOURNAL_FILE)
+    const tmp = `${path}.tmp`
+    let text = ''
+    for (const request of requests) text += encodeAppend(request)
+    await writeFile(tmp, text)
+    await rename(tmp, path)
+    this.journalBytes = Buffer.byteLength(text)
+    this.removedSinceCompaction = 0
+  }
+
+  /** Stream live records into a new journal and swap it in; memory stays flat however large the file. */
+  private async compact(): Promise<void> {
+    const path = join(this.dir!, JOURNAL_FILE)
+    const tmp = `${path}.tmp`
+    await this.journal!.close()
+    const output = createWriteStream(tmp)
+    let bytes = 0
+    const lines = createInterface({
+      input: createReadStream(path, 'utf8'),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    })
+    for await (const line of lines) {
+      const record = decodeLine(line)
+      if (record?.op !== 'append' || !this.live.has(record.request.id)) continue
+      const text = `${line}\n`
+      bytes += Buffer.byteLength(text)
+      if (!output.write(text)) await new Promise<void>((done) => output.once('drain', () => done()))
+    }
+    await new Promise<void>((done, fail) =>
+      output.end((error?: Error | null) => (error ? fail(error) : done())),
+    )
+    await rename(tmp, path)
+    this.journal = await open(path, 'a')
+    this.journalBytes = bytes
+    this.removedSinceCompaction = 0
+  }
+}
+
+async function atomicWrite(path: string, content: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`
+  await writeFile(tmp, content)
+  await rename(tmp, path)
+}

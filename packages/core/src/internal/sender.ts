@@ -1,0 +1,176 @@
+import type { ResolvedConfig } from './config.js'
+import { DEFAULT_RETRY_BASE_DELAY_MS, DEFAULT_RETRY_MAX_DELAY_MS } from './config.js'
+import { backoffDelay, classifyResponse, type Outcome } from './delivery.js'
+import type { TelemeterLogger } from './logger.js'
+import type { QueuedRequest, RequestQueue } from './queue.js'
+import { bulkRequest, type EncodeOptions, singleRequest, type WireRequest } from './request.js'
+import type { Transport } from './transport.js'
+
+export interface SenderHooks {
+  /** The batch was accepted by the server. */
+  delivered(batch: readonly QueuedRequest[], endpoint: '/i' | '/i/bulk'): void
+  /** The server refused the batch for good. */
+  rejected(batch: readonly QueuedRequest[], reason: string): void
+  /** A delivery attempt failed and will be retried. */
+  retrying(batch: readonly QueuedRequest[], reason: string): void
+  /** May sending happen at all right now (kill switches, networking switch)? */
+  maySend(): boolean
+  /** Adjust a request's headers/agent before it leaves (the `beforeRequest` hook). */
+  prepare?(request: WireRequest): WireRequest | undefined
+}
+
+/**
+ * Moves the queue to the server, one HTTP request at a time so per-device
+ * order holds (an `end_session` never overtakes its events). Batches go to
+ * `/i/bulk`; a lone request, or every request when a salt is set, goes to
+ * `/i`. Failures back off exponentially with jitter, honouring Retry-After;
+ * a failing backend is logged once per state change, not per retry.
+ */
+export class Sender {
+  private running: Promise<void> | undefined
+  private scheduled = false
+  private backoffTimer: NodeJS.Timeout | undefined
+  private backoffUntil = 0
+  private retryAfterUntil = 0
+  private attempt = 0
+  private reachable = true
+  private stopped = false
+  private readonly encode: EncodeOptions
+
+  constructor(
+    private readonly config: ResolvedConfig,
+    private readonly queue: RequestQueue,
+    private readonly transport: Transport,
+    private readonly logger: TelemeterLogger,
+    private readonly hooks: SenderHooks,
+  ) {
+    this.encode = { appKey: config.appKey, salt: config.salt, forcePost: config.forcePost }
+  }
+
+  get backingOff(): boolean {
+    return this.backoffUntil > Date.now()
+  }
+
+  /** Start sending soon (coalesces bursts of enqueues into one batch). */
+  schedule(): void {
+    if (this.scheduled || this.running || this.stopped || this.backingOff) return
+    this.scheduled = true
+    setImmediate(() => {
+      this.scheduled = false
+      void this.run()
+    })
+  }
+
+  /**
+   * Send now, skipping an ordinary backoff wait but never a server's
+   * Retry-After. Resolves when the queue is empty or an attempt failed.
+   */
+  drain(): Promise<void> {
+    if (this.running) return this.running
+    if (this.stopped || this.retryAfterUntil > Date.now()) return Promise.resolve()
+    this.clearBackoff()
+    return this.run()
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.clearBackoff()
+  }
+
+  private clearBackoff(): void {
+    if (this.backoffTimer) clearTimeout(this.backoffTimer)
+    this.backoffTimer = undefined
+    this.backoffUntil = 0
+  }
+
+  private run(): Promise<void> {
+    if (this.running) return this.running
+    this.running = this.loop().finally(() => {
+      this.running = undefined
+    })
+    return this.running
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped && this.queue.size > 0 && this.hooks.maySend()) {
+      const batch = this.pickBatch()
+      if (batch.length === 0) return
+      const endpoint = batch.length === 1 || this.config.salt ? '/i' : '/i/bulk'
+      const outcome = await this.attemptSend(batch, endpoint)
+      if (this.stopped) return
+      if (outcome.kind === 'delivered') {
+        this.markReachable()
+        this.attempt = 0
+        this.hooks.delivered(batch, endpoint)
+      } else if (outcome.kind === 'rejected') {
+        this.markReachable()
+        this.attempt = 0
+        this.logger.warnOnce(
+          `rejected:${outcome.reason}`,
+          `the server refused a request for good: ${outcome.reason}`,
+        )
+        this.hooks.rejected(batch, outcome.reason)
+      } else {
+        this.hooks.retrying(batch, outcome.reason)
+        this.enterBackoff(outcome)
+        return
+      }
+    }
+  }
+
+  private pickBatch(): QueuedRequest[] {
+    if (this.config.salt) return this.queue.peek(1)
+    return this.queue.peek(this.config.bulkSize)
+  }
+
+  private async attemptSend(batch: readonly QueuedRequest[], endpoint: '/i' | '/i/bulk'): Promise<Outcome> {
+    let wire: WireRequest | undefined
+    try {
+      wire =
+        endpoint === '/i/bulk'
+          ? bulkRequest(
+              batch.map((request) => request.body),
+              this.config.appKey,
+            )
+          : singleRequest('/i', JSON.parse(batch[0]!.body) as Record<string, unknown>, this.encode)
+      if (this.hooks.prepare) wire = this.hooks.prepare(wire)
+    } catch (error) {
+      return { kind: 'rejected', reason: `request could not be encoded: ${(error as Error).message}` }
+    }
+    if (!wire) return { kind: 'rejected', reason: 'beforeRequest cancelled the request' }
+    try {
+      return classifyResponse(await this.transport.send(wire))
+    } catch (error) {
+      return { kind: 'retry', reason: (error as Error).message || 'network error' }
+    }
+  }
+
+  private enterBackoff(outcome: Extract<Outcome, { kind: 'retry' }>): void {
+    const delay =
+      outcome.retryAfterMs ??
+      backoffDelay(this.attempt, DEFAULT_RETRY_BASE_DELAY_MS, DEFAULT_RETRY_MAX_DELAY_MS)
+    this.attempt++
+    this.backoffUntil = Date.now() + delay
+    if (outcome.retryAfterMs !== undefined) this.retryAfterUntil = this.backoffUntil
+    if (this.reachable) {
+      this.reachable = false
+      this.logger.warn(
+        `cannot deliver to ${this.config.url.host} (${outcome.reason}); queued data is kept and retried`,
+      )
+    } else {
+      this.logger.debug(`delivery still failing (${outcome.reason}); next attempt in ${delay} ms`)
+    }
+    this.backoffTimer = setTimeout(() => {
+      this.backoffTimer = undefined
+      this.backoffUntil = 0
+      this.schedule()
+    }, delay)
+    this.backoffTimer.unref()
+  }
+
+  private markReachable(): void {
+    if (this.reachable) return
+    this.reachable = true
+    this.logger.notice(`delivery to ${this.config.url.host} works again`)
+  }
+}

@@ -1,0 +1,127 @@
+import type { StorageAdapter, StoredData, StoredRequest } from '../types.js'
+import type { ResolvedConfig } from './config.js'
+import { FileStorage } from './file-storage.js'
+import type { TelemeterLogger } from './logger.js'
+
+/** Keeps nothing: the queue lives only in memory. */
+export class MemoryStorage implements StorageAdapter {
+  async open(): Promise<StoredData> {
+    return { requests: [], values: {} }
+  }
+  async append(): Promise<void> {}
+  async remove(): Promise<void> {}
+  async setValue(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+export function createStorage(config: ResolvedConfig, logger: TelemeterLogger): StorageAdapter {
+  if (config.storage === 'memory') return new MemoryStorage()
+  if (config.storage === 'file') return new FileStorage(config.storagePath, logger)
+  return config.storage
+}
+
+/**
+ * Sits between the queue and a storage adapter. Changes are collected and
+ * handed to the adapter in one call per kind at each `persist()`: a request
+ * delivered before it was persisted is never written at all, and the adapter
+ * never sees two calls at once. If the adapter fails, persistence stops with
+ * one warning and the queue carries on in memory.
+ */
+export class Persister {
+  private readonly pendingAppends = new Map<number, StoredRequest>()
+  private readonly pendingRemovals: number[] = []
+  private readonly pendingValues = new Map<string, string | null>()
+  private running: Promise<void> | undefined
+  private again = false
+  private failed = false
+
+  constructor(
+    private adapter: StorageAdapter,
+    private readonly logger: TelemeterLogger,
+    private readonly onFailure: (error: Error) => void,
+  ) {}
+
+  /** Queued data survives a restart (a real adapter that has not failed). */
+  get durable(): boolean {
+    return !this.failed && !(this.adapter instanceof MemoryStorage)
+  }
+
+  /** Stop persisting (the adapter could not even be opened). */
+  degrade(): void {
+    this.failed = true
+    const adapter = this.adapter
+    this.adapter = new MemoryStorage()
+    adapter.close().catch(() => {})
+  }
+
+  append(request: StoredRequest): void {
+    if (!this.failed) this.pendingAppends.set(request.id, request)
+  }
+
+  remove(id: number): void {
+    if (this.failed) return
+    if (!this.pendingAppends.delete(id)) this.pendingRemovals.push(id)
+  }
+
+  setValue(key: string, value: string | null): void {
+    if (!this.failed) this.pendingValues.set(key, value)
+  }
+
+  get hasPending(): boolean {
+    return this.pendingAppends.size > 0 || this.pendingRemovals.length > 0 || this.pendingValues.size > 0
+  }
+
+  /** Write what is pending; resolves once everything handed in so far is stored. */
+  persist(): Promise<void> {
+    if (this.running) {
+      this.again = true
+      return this.running
+    }
+    if (!this.hasPending) return Promise.resolve()
+    this.running = this.drain().finally(() => {
+      this.running = undefined
+    })
+    return this.running
+  }
+
+  async close(): Promise<void> {
+    await this.persist()
+    await this.persist()
+    try {
+      await this.adapter.close()
+    } catch (error) {
+      this.logger.warn(`storage could not be closed cleanly: ${(error as Error).message}`)
+    }
+  }
+
+  private async drain(): Promise<void> {
+    do {
+      this.again = false
+      const appends = [...this.pendingAppends.values()]
+      const removals = this.pendingRemovals.splice(0)
+      const values = [...this.pendingValues]
+      this.pendingAppends.clear()
+      this.pendingValues.clear()
+      try {
+        if (appends.length > 0) await this.adapter.append(appends)
+        if (removals.length > 0) await this.adapter.remove(removals)
+        for (const [key, value] of values) await this.adapter.setValue(key, value)
+      } catch (error) {
+        this.fail(error as Error)
+        return
+      }
+    } while (this.again && this.hasPending)
+  }
+
+  private fail(error: Error): void {
+    this.failed = true
+    this.pendingAppends.clear()
+    this.pendingRemovals.length = 0
+    this.pendingValues.clear()
+    this.logger.warn(
+      `storage failed (${error.message}); continuing in memory: queued data will not survive a restart`,
+    )
+    this.onFailure(error)
+    this.degrade()
+  }
+}

@@ -1,0 +1,110 @@
+import type {
+  DeviceScope,
+  ShutdownOptions,
+  Telemeter,
+  TelemeterConfig,
+  TelemeterEventMap,
+  TelemeterStats,
+} from '../types.js'
+import { TelemeterCore } from './client.js'
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, describe, MAX_DEVICE_ID_LENGTH, resolveConfig } from './config.js'
+import { activeKillSwitch } from './policy.js'
+import { cleanDeviceId } from './sanitize.js'
+import { RefusingScope, Scope } from './scope.js'
+import { beginSessionOf, endSessionOf, extendSessionOf } from './session.js'
+
+class TelemeterInstance extends Scope implements Telemeter {
+  private shutdownPromise: Promise<void> | undefined
+  private readonly refusing: RefusingScope
+
+  constructor(core: TelemeterCore) {
+    super(core, undefined)
+    this.refusing = new RefusingScope(core)
+    if (core.config.sessions === 'auto' && !core.gate.killSwitch) {
+      core.ready.then(
+        () => {
+          if (core.closed) return
+          beginSessionOf(core, core.self)
+          core.addTimer(() => extendSessionOf(core, core.self), core.config.sessionUpdateIntervalMs)
+        },
+        (error: Error) => core.reportError(error),
+      )
+    }
+  }
+
+  forDevice(deviceId: string): DeviceScope {
+    try {
+      const id = cleanDeviceId(deviceId, MAX_DEVICE_ID_LENGTH)
+      if (id === undefined) {
+        this.core.logger.warnOnce(
+          'forDevice:invalid',
+          `forDevice() needs a non-empty string id, got ${describe(deviceId)}; data for it is dropped`,
+        )
+        return this.refusing
+      }
+      if (id === this.core.self.id) return this
+      const device = this.core.device(id)
+      return (device.scope ??= new Scope(this.core, id)) as DeviceScope
+    } catch (error) {
+      this.core.reportError(error as Error)
+      return this.refusing
+    }
+  }
+
+  flush(): Promise<void> {
+    if (this.core.closed) return this.shutdownPromise ?? Promise.resolve()
+    return this.core.flush().catch((error: Error) => this.core.reportError(error))
+  }
+
+  shutdown(options?: ShutdownOptions): Promise<void> {
+    if (this.shutdownPromise) return this.shutdownPromise
+    const core = this.core
+    const requested = options?.timeoutMs
+    const timeoutMs =
+      typeof requested === 'number' && Number.isFinite(requested) && requested >= 0
+        ? requested
+        : DEFAULT_SHUTDOWN_TIMEOUT_MS
+    this.shutdownPromise = (async () => {
+      try {
+        if (core.readyNow && core.self.sessionActive) endSessionOf(core, core.self)
+        else core.ready.then(() => core.self.sessionActive && endSessionOf(core, core.self)).catch(() => {})
+        await core.close(timeoutMs)
+      } catch (error) {
+        core.reportError(error as Error)
+      }
+    })()
+    return this.shutdownPromise
+  }
+
+  stats(): TelemeterStats {
+    return this.core.stats()
+  }
+
+  on<K extends keyof TelemeterEventMap>(type: K, listener: TelemeterEventMap[K]): () => void {
+    return this.core.emitter.on(type, listener)
+  }
+
+  off<K extends keyof TelemeterEventMap>(type: K, listener: TelemeterEventMap[K]): void {
+    this.core.emitter.off(type, listener)
+  }
+}
+
+/**
+ * Create a Telemeter: a Countly client with a persistent queue. Throws
+ * `TelemeterConfigError` only for a missing or malformed `url`/`appKey`
+ * (never when a kill switch is on); after that nothing it does throws.
+ *
+ * @example
+ * ```ts
+ * import { createTelemeter } from '@telemeter/core'
+ *
+ * const telemeter = createTelemeter({ url: 'https://countly.example.com', appKey: 'APP_KEY' })
+ * telemeter.event('report.created', { segmentation: { format: 'pdf' } })
+ * process.on('SIGTERM', () => telemeter.shutdown().then(() => process.exit(0)))
+ * ```
+ */
+export function createTelemeter(config: TelemeterConfig): Telemeter {
+  const killSwitch = activeKillSwitch((config as Partial<TelemeterConfig> | undefined)?.disabled === true)
+  const resolved = resolveConfig(config, killSwitch !== undefined)
+  return new TelemeterInstance(new TelemeterCore(resolved, killSwitch))
+}

@@ -1,0 +1,295 @@
+/**
+ * Public types of `@telemeter/core`. Everything here is part of the API
+ * contract; internal shapes live under `src/internal/`.
+ */
+
+/** A logger in the shape of `console`. Every line Telemeter writes starts with `[telemeter]`. */
+export interface Logger {
+  debug(message: string, ...details: unknown[]): void
+  info(message: string, ...details: unknown[]): void
+  warn(message: string, ...details: unknown[]): void
+  error(message: string, ...details: unknown[]): void
+}
+
+/**
+ * Features that consent and the operator policy switch on and off. Names are
+ * those of the Countly SDKs, so consent recorded by Telemeter reads the same
+ * on the server as consent recorded by the web or mobile SDKs.
+ */
+export type Feature =
+  | 'sessions'
+  | 'events'
+  | 'views'
+  | 'crashes'
+  | 'apm'
+  | 'users'
+  | 'location'
+  | 'feedback'
+  | 'star-rating'
+  | 'remote-config'
+  | 'attribution'
+
+/** Operator policy: which features may run at all. Every feature is on unless set to `false`. */
+export type TrackingPolicy = { [F in Feature]?: boolean }
+
+/**
+ * A request as the storage layer keeps it: the JSON text of its `/i`
+ * parameters, plus the bookkeeping the queue needs.
+ */
+export interface StoredRequest {
+  /** Sequence number, unique and increasing within one storage. */
+  readonly id: number
+  /** The feature the request belongs to, so a feature switched off can be purged. */
+  readonly feature: Feature | 'internal'
+  /** JSON text of the request parameters, exactly as it will be sent. */
+  readonly body: string
+}
+
+/** What a storage adapter hands back when it is opened. */
+export interface StoredData {
+  /** Requests still to be delivered, oldest first. */
+  readonly requests: readonly StoredRequest[]
+  /** Small persisted values (device id, consent, remote-config cache, counters). */
+  readonly values: Readonly<Record<string, string>>
+  /** Records that could not be read back (torn or corrupted), already discarded. */
+  readonly corruptRecords?: number
+}
+
+/**
+ * Persistence behind the queue. Every method is asynchronous and may fail;
+ * Telemeter then degrades to memory with one warning instead of failing the host.
+ * Calls are never concurrent: each one starts after the previous one settled.
+ *
+ * @example
+ * ```ts
+ * const storage: StorageAdapter = {
+ *   async open() { return { requests: [], values: {} } },
+ *   async append(requests) { await db.insert(requests) },
+ *   async remove(ids) { await db.delete(ids) },
+ *   async setValue(key, value) { await kv.set(key, value) },
+ *   async close() {},
+ * }
+ * createTelemeter({ url, appKey, storage })
+ * ```
+ */
+export interface StorageAdapter {
+  /** Load what a previous run left. Called once, before anything else. */
+  open(): Promise<StoredData>
+  /** Persist new requests, in order. */
+  append(requests: readonly StoredRequest[]): Promise<void>
+  /** Forget delivered or dropped requests. */
+  remove(ids: readonly number[]): Promise<void>
+  /** Persist a small value; `null` deletes it. */
+  setValue(key: string, value: string | null): Promise<void>
+  /** Flush and release everything (files, locks). */
+  close(): Promise<void>
+}
+
+/** Limits applied to what the host records, as in the Countly SDKs. */
+export interface Limits {
+  /** Longest event key, segmentation key or trace name kept. @default 128 */
+  keyLength?: number
+  /** Longest string value kept. @default 256 */
+  valueSize?: number
+  /** Most segmentation entries per event. @default 100 */
+  segmentationValues?: number
+  /** Most breadcrumbs kept for the next crash. @default 100 */
+  breadcrumbCount?: number
+  /** Most stack lines per crash. @default 30 */
+  stackTraceLines?: number
+  /** Longest stack line. @default 200 */
+  stackTraceLineLength?: number
+}
+
+/** Configuration of {@link createTelemeter}. Only `url` and `appKey` are required. */
+export interface TelemeterConfig {
+  /** Countly server URL, with an optional path prefix (`https://example.com/countly`). */
+  url: string
+  /** The app key of the Countly app. */
+  appKey: string
+  /**
+   * Device id of this process. When unset a random UUID is generated once and
+   * kept in storage, so restarts report as the same device.
+   * @default undefined
+   */
+  deviceId?: string
+  /** Version of the host application, sent as `_app_version`. @default the host package's version, else "0.0.0" */
+  appVersion?: string
+  /** Where the queue lives. @default 'file' */
+  storage?: 'file' | 'memory' | StorageAdapter
+  /** Directory of the file storage. @default '.telemeter' */
+  storagePath?: string
+  /** Checksum salt of the app; every request then carries `checksum256` and bulk is not used. @default undefined */
+  salt?: string
+  /** Always use POST for `/i`, never GET. @default false */
+  forcePost?: boolean
+  /** Record nothing until consent is given. @default false */
+  requireConsent?: boolean
+  /** Operator policy per feature. @default every feature on */
+  tracking?: TrackingPolicy
+  /** Kill switch: nothing is queued, stored or sent. Also `TELEMETER_DISABLED=1` or `DO_NOT_TRACK=1`. @default false */
+  disabled?: boolean
+  /**
+   * `true` logs everything through `console`, a logger object receives every
+   * line. `'print'` prints every payload instead of sending it. Warnings and
+   * errors are always logged.
+   * @default false
+   */
+  debug?: boolean | 'print' | Logger
+  /**
+   * `'auto'` begins a session for the process's own device on start, extends
+   * it every `sessionUpdateIntervalMs` and ends it on `shutdown()`.
+   * @default 'auto'
+   */
+  sessions?: 'auto' | 'manual'
+  /** How often an automatic session is extended. @default 60_000 */
+  sessionUpdateIntervalMs?: number
+  /** How long recorded events wait before they are batched into a request and persisted. @default 500 */
+  flushIntervalMs?: number
+  /** Most events merged into one request. @default 100 */
+  maxEventsPerRequest?: number
+  /** Most requests sent in one `/i/bulk` call. @default 50 */
+  bulkSize?: number
+  /** Most requests kept queued; the oldest is dropped (and counted) beyond it. @default 10_000 */
+  maxQueueSize?: number
+  /** Abort a request to the server after this long. @default 10_000 */
+  requestTimeoutMs?: number
+  /** Extra HTTP headers on every request to the server. @default {} */
+  headers?: Record<string, string>
+  /** HTTP(S) agent for requests to the server (a proxy agent, say). @default a keep-alive agent */
+  agent?: import('node:http').Agent
+  /** Limits applied to recorded data. */
+  limits?: Limits
+  /** Most per-device states kept in memory (least recently used are evicted). @default 10_000 */
+  maxDevices?: number
+  /** A device idle this long loses its in-memory state (pending data is flushed first). @default 1_800_000 */
+  deviceIdleMs?: number
+}
+
+/** Options of a custom event. */
+export interface EventOptions {
+  /** How many times it happened. @default 1 */
+  count?: number
+  /** A number to add up (a price, a size). */
+  sum?: number
+  /** Duration in seconds. */
+  dur?: number
+  /** Segments: string, number or boolean values, or short arrays of them. */
+  segmentation?: Record<string, unknown>
+}
+
+/** Why data did not reach the server. */
+export type DropReason =
+  /** the queue was full: the oldest request made room */
+  | 'queue-full'
+  /** the server rejected it permanently (unknown app, bad checksum, ...) */
+  | 'rejected'
+  /** the operator policy switched its feature off */
+  | 'policy'
+  /** consent for its feature is missing or was removed */
+  | 'consent'
+  /** the input could not be made valid */
+  | 'invalid'
+  /** a kill switch is on */
+  | 'disabled'
+  /** memory storage could not deliver it before shutdown */
+  | 'shutdown'
+
+/** Payload of the `dropped` event. */
+export interface DropInfo {
+  readonly reason: DropReason
+  /** Requests dropped (0 when data was refused before becoming a request). */
+  readonly requests: number
+  /** Events inside what was dropped (custom events, views, ratings...). */
+  readonly events: number
+  /** Feature of the dropped data. */
+  readonly feature: Feature | 'internal'
+  /** Server message or a human explanation. */
+  readonly detail?: string
+}
+
+/** Payload of the `sent` event. */
+export interface SentInfo {
+  readonly requests: number
+  readonly events: number
+  readonly endpoint: '/i' | '/i/bulk'
+}
+
+/** Counters since creation. */
+export interface TelemeterStats {
+  /** Requests waiting in the queue. */
+  readonly queued: number
+  /** Requests the server accepted. */
+  readonly sent: number
+  /** Delivery attempts that failed and were scheduled again. */
+  readonly retried: number
+  /** Requests dropped, for any reason. */
+  readonly dropped: number
+  /** Events (custom events, views, ratings) the server accepted. */
+  readonly sentEvents: number
+  /** Events dropped, for any reason. */
+  readonly droppedEvents: number
+  /** Events recorded but not yet batched into a request. */
+  readonly pendingEvents: number
+}
+
+/** Listeners of {@link Telemeter.on}. */
+export interface TelemeterEventMap {
+  error: (error: Error) => void
+  sent: (info: SentInfo) => void
+  dropped: (info: DropInfo) => void
+}
+
+/** Options of {@link Telemeter.shutdown}. */
+export interface ShutdownOptions {
+  /** Longest time to spend delivering what is queued. @default 2_000 */
+  timeoutMs?: number
+}
+
+/**
+ * Everything that can be recorded for one device. The `Telemeter` is the
+ * scope of its own device; `telemeter.forDevice(id)` makes others.
+ */
+export interface DeviceScope {
+  /** The device id this scope reports as (before identifier hashing). */
+  readonly deviceId: string
+  /**
+   * Record a custom event.
+   * @example telemeter.event('purchase', { sum: 9.99, segmentation: { plan: 'pro' } })
+   */
+  event(key: string, options?: EventOptions): void
+  /** Start a timed event; `endEvent` records it with its duration. */
+  startEvent(key: string): void
+  /** End a timed event and record it with `dur` in seconds. */
+  endEvent(key: string, options?: EventOptions): void
+  /** Forget a timed event without recording it. */
+  cancelEvent(key: string): void
+  /** Begin a session (ignored while one is running). */
+  beginSession(): void
+  /** Report the time since the last session update. */
+  extendSession(): void
+  /** End the running session. */
+  endSession(): void
+}
+
+/** A Telemeter instance: the scope of its own device plus delivery control. */
+export interface Telemeter extends DeviceScope {
+  /**
+   * A scope for another device, sharing this instance's queue.
+   * @example telemeter.forDevice(user.id).event('login')
+   */
+  forDevice(deviceId: string): DeviceScope
+  /** Batch pending events and deliver everything queued; resolves when the queue is empty or delivery is failing. */
+  flush(): Promise<void>
+  /** End the automatic session, deliver what can be delivered within `timeoutMs`, keep the rest on disk. Idempotent. */
+  shutdown(options?: ShutdownOptions): Promise<void>
+  /** Counters since creation. */
+  stats(): TelemeterStats
+  /**
+   * Listen to `error`, `sent` and `dropped`. Returns a function that removes the listener.
+   * @example telemeter.on('dropped', (info) => metrics.increment(`telemetry.dropped.${info.reason}`))
+   */
+  on<K extends keyof TelemeterEventMap>(type: K, listener: TelemeterEventMap[K]): () => void
+  /** Remove a listener added with `on`. */
+  off<K extends keyof TelemeterEventMap>(type: K, listener: TelemeterEventMap[K]): void
+}

@@ -1,0 +1,7 @@
+import type { ViteUserConfig } from 'vitest/config'
+export declare function testConfig(options?: {
+  include?: string[]
+  exclude?: string[]
+  testTimeout?: number
+  reliability?: boolean
+}): ViteUserConfig

@@ -1,12 +1,28 @@
 export { TelemeterConfigError } from './internal/config.js'
 export { currentScope, runWithScope } from './internal/context.js'
+export {
+  createHttpInstrumentation,
+  DEFAULT_IGNORED_PATHS,
+  errorStatus,
+  isServerError,
+  isTelemeterServer,
+  UNKNOWN_ROUTE,
+} from './internal/http-instrumentation.js'
 export { createTelemeter } from './internal/telemeter.js'
+export { TELEMETER_REQUEST_HEADER } from './internal/transport.js'
 export type {
+  CaptureErrorOptions,
   DeviceScope,
   DropInfo,
   DropReason,
   EventOptions,
   Feature,
+  HttpInstrumentation,
+  HttpInstrumentationOptions,
+  HttpRequestFacts,
+  HttpRequestRecord,
+  HttpResponseFacts,
+  IgnoreRule,
   Limits,
   Logger,
   SentInfo,
@@ -18,5 +34,7 @@ export type {
   TelemeterConfig,
   TelemeterEventMap,
   TelemeterStats,
+  TraceHandle,
+  TraceOptions,
   TrackingPolicy,
 } from './types.js'

@@ -246,6 +246,40 @@ export interface ShutdownOptions {
   timeoutMs?: number
 }
 
+/** Options of {@link DeviceScope.reportTrace} (an APM trace, PROTOCOL §2.13). */
+export interface TraceOptions {
+  /** `network` for HTTP requests, `device` for anything else (custom traces). */
+  type: 'network' | 'device'
+  /**
+   * Trace name. Network traces may be route templates (`GET /users/:id`);
+   * device traces must match `^[a-zA-Z][a-zA-Z0-9_]*$` and be at most 32 characters.
+   */
+  name: string
+  /** Start, epoch ms. @default etz minus the duration metric */
+  stz?: number
+  /** End, epoch ms. @default now */
+  etz?: number
+  /**
+   * Network: `response_time` (ms), `response_code`, `request_payload_size`,
+   * `response_payload_size` (bytes). Device: `duration` (ms) plus custom numeric metrics.
+   */
+  metrics?: Record<string, number>
+}
+
+/** A running custom trace from {@link DeviceScope.startTrace}. */
+export interface TraceHandle {
+  /** Stop the clock and report the trace, with optional custom numeric metrics. */
+  end(metrics?: Record<string, number>): void
+}
+
+/** Options of {@link DeviceScope.captureError}. */
+export interface CaptureErrorOptions {
+  /** The error ended (or will end) the process. @default false */
+  fatal?: boolean
+  /** Context sent as the crash's custom fields. */
+  segmentation?: Record<string, unknown>
+}
+
 /**
  * Everything that can be recorded for one device. The `Telemeter` is the
  * scope of its own device; `telemeter.forDevice(id)` makes others.
@@ -270,6 +304,24 @@ export interface DeviceScope {
   extendSession(): void
   /** End the running session. */
   endSession(): void
+  /**
+   * Report an error as a crash (non-fatal unless `fatal: true`), with the
+   * breadcrumbs recorded so far.
+   * @example telemeter.captureError(error, { segmentation: { job: 'nightly-sync' } })
+   */
+  captureError(error: unknown, options?: CaptureErrorOptions): void
+  /** Add a line to the bounded log sent with the next crash. */
+  addBreadcrumb(message: string): void
+  /**
+   * Report an APM trace.
+   * @example telemeter.reportTrace({ type: 'network', name: 'GET /users/:id', metrics: { response_time: 12, response_code: 200 } })
+   */
+  reportTrace(trace: TraceOptions): void
+  /**
+   * Start a custom trace; `end()` reports it with its duration.
+   * @example const trace = telemeter.startTrace('import_csv'); await work(); trace.end({ rows: 1200 })
+   */
+  startTrace(key: string): TraceHandle
 }
 
 /** A Telemeter instance: the scope of its own device plus delivery control. */
@@ -292,4 +344,78 @@ export interface Telemeter extends DeviceScope {
   on<K extends keyof TelemeterEventMap>(type: K, listener: TelemeterEventMap[K]): () => void
   /** Remove a listener added with `on`. */
   off<K extends keyof TelemeterEventMap>(type: K, listener: TelemeterEventMap[K]): void
+}
+
+/** A rule of {@link HttpInstrumentationOptions.ignore}: an exact path (`'/internal/*'` for a prefix), a RegExp tested on the path, or a predicate on the request. */
+export type IgnoreRule<Req = unknown> = string | RegExp | ((req: Req) => boolean)
+
+/** Options shared by the HTTP adapters (Express, Koa, Nest). */
+export interface HttpInstrumentationOptions<Req = unknown> {
+  /**
+   * Device id of a request. When it returns nothing, `req.user.id` /
+   * `req.user._id`, then the `x-device-id` header are used; else the
+   * instance's own device.
+   * @example deviceId: (req) => req.session?.userId
+   */
+  deviceId?: (req: Req) => string | number | null | undefined
+  /** Requests not to record, in addition to the defaults (health, readiness, metrics, favicon, OPTIONS). @default [] */
+  ignore?: IgnoreRule<Req>[]
+  /** Set `false` to drop the default ignore rules. @default true */
+  ignoreDefaults?: boolean
+  /** Fraction of requests traced, from 0 to 1. Errors and 5xx are always traced. @default 1 */
+  sampleRate?: number
+  /** Decide per request whether to trace it (replaces `sampleRate`). Errors and 5xx are always traced. */
+  sampler?: (req: Req) => boolean
+  /** Decide whether an error becomes a crash report. @default only errors without a status below 500 and not `expose: true` */
+  shouldCaptureError?: (error: unknown, req: Req) => boolean
+  /** Sessions per device: begin on the first request, extend on activity, end after `sessionIdleMs` of silence. @default true */
+  sessions?: boolean
+  /** Silence after which a device's session ends. @default 1_800_000 (30 minutes) */
+  sessionIdleMs?: number
+  /** Send the client IP with each device's session start (for geo-location). @default false */
+  trackIp?: boolean
+  /** Header carrying a device id. @default 'x-device-id' */
+  deviceIdHeader?: string
+}
+
+/** What an adapter knows about a request when it starts. */
+export interface HttpRequestFacts {
+  readonly method: string
+  /** Path without query string. */
+  readonly path: string
+  readonly headers: import('node:http').IncomingHttpHeaders
+  /** The authenticated user, if the framework has one (`req.user`, `ctx.state.user`). */
+  readonly user?: unknown
+  /** Client IP (used only with `trackIp`). */
+  readonly ip?: string
+}
+
+/** What an adapter knows when the response is done. */
+export interface HttpResponseFacts {
+  /** Route template (`/users/:id`), undefined when no route matched. */
+  readonly route: string | undefined
+  readonly status: number
+  readonly requestBytes?: number
+  readonly responseBytes?: number
+}
+
+/** One request in flight, as returned by {@link HttpInstrumentation.start}. */
+export interface HttpRequestRecord {
+  /** The request's device scope (what `req.telemeter` should be). */
+  readonly scope: DeviceScope
+  readonly startedAt: number
+  readonly startedAtMs: number
+  readonly method: string
+  readonly sampled: boolean
+  errorReported: boolean
+}
+
+/** The framework-neutral half of an HTTP adapter; see `createHttpInstrumentation`. */
+export interface HttpInstrumentation<Req = unknown> {
+  /** Begin a request; undefined when it is ignored. */
+  start(req: Req, facts: HttpRequestFacts): HttpRequestRecord | undefined
+  /** Report a thrown error once per request; true when it became a crash. */
+  captureError(record: HttpRequestRecord, error: unknown, req: Req, facts: HttpResponseFacts): boolean
+  /** Record the network trace (and a crash for a 5xx without an error). */
+  finish(record: HttpRequestRecord, facts: HttpResponseFacts): void
 }

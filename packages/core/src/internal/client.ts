@@ -17,6 +17,17 @@ import { createStorage, MemoryStorage, Persister } from './storage.js'
 import { Transport } from './transport.js'
 import { SDK_NAME, SDK_VERSION } from './version.js'
 
+const cores = new WeakMap<object, TelemeterCore>()
+
+/** The engine behind a public Telemeter (for adapters built into core). */
+export function coreOf(telemeter: object): TelemeterCore | undefined {
+  return cores.get(telemeter)
+}
+
+export function registerCore(telemeter: object, core: TelemeterCore): void {
+  cores.set(telemeter, core)
+}
+
 /** Above this many events waiting for the flush tick, batch them early to bound memory. */
 const PENDING_SOFT_LIMIT = 5_000
 const DEVICE_ID_TYPE_KEY = 'deviceIdType'
@@ -81,6 +92,7 @@ export class TelemeterCore {
       config.deviceIdleMs,
       (id) => new DeviceState(id, id, 0, false),
       (device) => this.evictDevice(device),
+      (device) => endSessionOf(this, device, device.lastActivity),
     )
     const disabled = killSwitch !== undefined
     const storage: StorageAdapter = disabled ? new MemoryStorage() : createStorage(config, this.logger)
@@ -313,7 +325,7 @@ export class TelemeterCore {
 
   private evictDevice(device: DeviceState): void {
     this.flushDevice(device)
-    if (device.sessionActive) endSessionOf(this, device)
+    if (device.sessionActive) endSessionOf(this, device, device.lastActivity)
   }
 
   private delivered(batch: readonly QueuedRequest[], endpoint: SentInfo['endpoint']): void {

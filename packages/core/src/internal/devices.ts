@@ -7,9 +7,17 @@ export class DeviceState {
   pendingCount = 0
   /** Timed events: key -> start time (ms). */
   timed: Map<string, number> | undefined
+  /** Consent given for this device (when consent is required). */
+  consent: Set<Feature> | undefined
+  /** Lines sent with the next crash. */
+  breadcrumbs: string[] | undefined
   sessionActive = false
+  /** When set, the session ends after this long without activity (adapter-managed sessions). */
+  sessionIdleMs = 0
   sessionUpdatedAt = 0
   lastActivity = 0
+  /** Client IP sent with session starts (adapters with `trackIp`). */
+  ip: string | undefined
   /** Scope handle, created on first use and reused. */
   scope: unknown
 
@@ -34,13 +42,24 @@ export class DeviceState {
 export class DeviceRegistry {
   private readonly devices = new Map<string, DeviceState>()
   private mostRecent: DeviceState | undefined
+  /** Shortest idle time after which something happens to a device (eviction or session end). */
+  private soonestIdleMs: number
 
   constructor(
     private readonly maxDevices: number,
     private readonly idleMs: number,
     private readonly create: (id: string) => DeviceState,
     private readonly onEvict: (device: DeviceState) => void,
-  ) {}
+    private readonly onIdleSession: (device: DeviceState) => void,
+  ) {
+    this.soonestIdleMs = idleMs
+  }
+
+  /** A device whose session ends after `ms` of silence (adapter-managed sessions). */
+  watchSessionIdle(device: DeviceState, ms: number): void {
+    device.sessionIdleMs = ms
+    if (ms < this.soonestIdleMs) this.soonestIdleMs = ms
+  }
 
   get size(): number {
     return this.devices.size
@@ -77,12 +96,17 @@ export class DeviceRegistry {
     return this.devices.values()
   }
 
-  /** Expire devices idle for longer than `idleMs`; oldest first, stops at the first recent one. */
+  /**
+   * End idle adapter sessions and expire devices idle for longer than
+   * `idleMs`. Oldest first; stops at the first device too recent for either.
+   */
   sweep(now: number): void {
     for (const device of this.devices.values()) {
-      if (now - device.lastActivity < this.idleMs) break
-      if (device.pinned) continue
-      this.evict(device)
+      const idle = now - device.lastActivity
+      if (idle < this.soonestIdleMs) break
+      if (device.sessionActive && device.sessionIdleMs > 0 && idle >= device.sessionIdleMs)
+        this.onIdleSession(device)
+      if (idle >= this.idleMs && !device.pinned) this.evict(device)
     }
   }
 

@@ -35,7 +35,7 @@ export function recordEvent(
   rawOptions: unknown,
   extraDurationS?: number,
 ): void {
-  const refusal = core.gate.refusal('events')
+  const refusal = core.gate.refusal('events', device)
   if (refusal) return core.refuse('events', refusal, 1)
   const key = core.sanitizer.key(rawKey, 'event key')
   if (key === undefined) return core.refuse('events', 'invalid', 1, 'invalid event key')

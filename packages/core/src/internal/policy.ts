@@ -1,5 +1,6 @@
 import type { DropReason, Feature, TrackingPolicy } from '../types.js'
 import { envFlag } from './config.js'
+import type { DeviceState } from './devices.js'
 
 /** Which off switch decided, in the documented order of precedence. */
 export type KillSwitch = 'DO_NOT_TRACK' | 'TELEMETER_DISABLED' | 'config.disabled'
@@ -23,7 +24,6 @@ export function activeKillSwitch(configDisabled: boolean): KillSwitch | undefine
 export class Gate {
   killSwitch: KillSwitch | undefined
   private readonly tracking: Record<string, boolean> = {}
-  private readonly consent = new Set<Feature>()
 
   constructor(
     killSwitch: KillSwitch | undefined,
@@ -34,12 +34,12 @@ export class Gate {
     this.setTracking(tracking)
   }
 
-  /** Why `feature` may not record, or undefined when it may. */
-  refusal(feature: Feature | 'internal'): DropReason | undefined {
+  /** Why `feature` may not record for `device`, or undefined when it may. */
+  refusal(feature: Feature | 'internal', device?: DeviceState): DropReason | undefined {
     if (this.killSwitch) return 'disabled'
     if (feature === 'internal') return undefined
     if (this.tracking[feature] === false) return 'policy'
-    if (this.requireConsent && !this.consent.has(feature)) return 'consent'
+    if (this.requireConsent && !device?.consent?.has(feature)) return 'consent'
     return undefined
   }
 
@@ -53,12 +53,7 @@ export class Gate {
     return this.tracking[feature] !== false
   }
 
-  hasConsent(feature: Feature): boolean {
-    return !this.requireConsent || this.consent.has(feature)
-  }
-
-  setConsent(feature: Feature, given: boolean): void {
-    if (given) this.consent.add(feature)
-    else this.consent.delete(feature)
+  hasConsent(feature: Feature, device: DeviceState): boolean {
+    return !this.requireConsent || device.consent?.has(feature) === true
   }
 }

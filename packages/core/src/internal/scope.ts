@@ -1,5 +1,14 @@
-import type { DeviceScope, EventOptions, Feature } from '../types.js'
+import type {
+  CaptureErrorOptions,
+  DeviceScope,
+  EventOptions,
+  Feature,
+  TraceHandle,
+  TraceOptions,
+} from '../types.js'
+import { reportTraceOf, startTraceOf } from './apm.js'
 import type { TelemeterCore } from './client.js'
+import { addBreadcrumbOf, captureErrorOf } from './crash.js'
 import type { DeviceState } from './devices.js'
 import { cancelEventOf, endEventOf, recordEvent, startEventOf } from './events.js'
 import { beginSessionOf, endSessionOf, extendSessionOf } from './session.js'
@@ -77,7 +86,29 @@ export class Scope implements DeviceScope {
   endSession(): void {
     guard(this.core, 'endSession', 'sessions', () => endSessionOf(this.core, this.state()))
   }
+
+  captureError(error: unknown, options?: CaptureErrorOptions): void {
+    guard(this.core, 'captureError', 'crashes', () => captureErrorOf(this.core, this.state(), error, options))
+  }
+
+  addBreadcrumb(message: string): void {
+    guard(this.core, 'addBreadcrumb', 'crashes', () => addBreadcrumbOf(this.core, this.state(), message))
+  }
+
+  reportTrace(trace: TraceOptions): void {
+    guard(this.core, 'reportTrace', 'apm', () => reportTraceOf(this.core, this.state(), trace))
+  }
+
+  startTrace(key: string): TraceHandle {
+    let handle: TraceHandle = NOOP_TRACE
+    guard(this.core, 'startTrace', 'apm', () => {
+      handle = startTraceOf(this.core, this.state(), key)
+    })
+    return handle
+  }
 }
+
+const NOOP_TRACE: TraceHandle = Object.freeze({ end() {} })
 
 /** What `forDevice()` returns for an unusable id: records nothing, says why once. */
 export class RefusingScope implements DeviceScope {
@@ -99,4 +130,14 @@ export class RefusingScope implements DeviceScope {
   }
   extendSession(): void {}
   endSession(): void {}
+  captureError(): void {
+    this.refuse()
+  }
+  addBreadcrumb(): void {}
+  reportTrace(): void {
+    this.refuse()
+  }
+  startTrace(): TraceHandle {
+    return NOOP_TRACE
+  }
 }

@@ -6,7 +6,7 @@ import type {
   TelemeterEventMap,
   TelemeterStats,
 } from '../types.js'
-import { TelemeterCore } from './client.js'
+import { registerCore, TelemeterCore } from './client.js'
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, describe, MAX_DEVICE_ID_LENGTH, resolveConfig } from './config.js'
 import { activeKillSwitch } from './policy.js'
 import { cleanDeviceId } from './sanitize.js'
@@ -19,6 +19,7 @@ class TelemeterInstance extends Scope implements Telemeter {
 
   constructor(core: TelemeterCore) {
     super(core, undefined)
+    registerCore(this, core)
     this.refusing = new RefusingScope(core)
     if (core.config.sessions === 'auto' && !core.gate.killSwitch) {
       core.ready.then(

@@ -1,12 +1,15 @@
+export { isValidApmKey, MAX_APM_KEY_LENGTH, RESERVED_APM_METRICS } from './internal/apm.js'
 export { TelemeterConfigError } from './internal/config.js'
 export { currentScope, runWithScope } from './internal/context.js'
 export {
   createHttpInstrumentation,
   DEFAULT_IGNORED_PATHS,
+  debugWarnOnce,
   errorStatus,
   isServerError,
   isTelemeterServer,
   UNKNOWN_ROUTE,
+  warnOnce,
 } from './internal/http-instrumentation.js'
 export { createTelemeter } from './internal/telemeter.js'
 export { TELEMETER_REQUEST_HEADER } from './internal/transport.js'

@@ -164,6 +164,19 @@ export interface TelemeterConfig {
   maxDevices?: number
   /** A device idle this long loses its in-memory state (pending data is flushed first). @default 1_800_000 */
   deviceIdleMs?: number
+  /** `auto: true` fetches remote config on start and again after a device-id change. @default { auto: false } */
+  remoteConfig?: { auto?: boolean }
+  /**
+   * Report `uncaughtException` and `unhandledRejection` as fatal crashes and
+   * write them to disk before Node's own handling runs (which is unchanged:
+   * the process still exits with the same code and message).
+   * @default false
+   */
+  captureUncaught?: boolean
+  /** Backoff between failed deliveries: exponential from `baseDelayMs` up to `maxDelayMs`, with jitter. @default { baseDelayMs: 1_000, maxDelayMs: 300_000 } */
+  retry?: { baseDelayMs?: number; maxDelayMs?: number }
+  /** Fetch the server-side SDK settings (`/o/sdk?method=sc`) on start and every `scui` hours. @default true */
+  serverConfig?: boolean
 }
 
 /** Options of a custom event. */
@@ -280,6 +293,85 @@ export interface CaptureErrorOptions {
   segmentation?: Record<string, unknown>
 }
 
+/** Options of {@link DeviceScope.fetchRemoteConfig}. */
+export interface RemoteConfigOptions {
+  /** Fetch only these keys (the cache keeps the others). */
+  keys?: string[]
+  /** Fetch everything except these keys. */
+  omitKeys?: string[]
+}
+
+/** Options of {@link DeviceScope.setLocation}; every field is optional. */
+export interface LocationOptions {
+  /** ISO 3166-1 alpha-2 country code, e.g. `DE`. */
+  countryCode?: string
+  /** City name; sent only together with `countryCode`. */
+  city?: string
+  latitude?: number
+  longitude?: number
+  /** IPv4 or IPv6 address to geo-locate. */
+  ip?: string
+}
+
+/** Options of {@link DeviceScope.recordRating}. */
+export interface RatingOptions {
+  /** 1 to 5. */
+  rating: number
+  comment?: string
+  email?: string
+  contactMe?: boolean
+  /** The rating widget's id, when the rating comes from one. */
+  widgetId?: string
+}
+
+/** Profile fields of {@link DeviceScope.setUserDetails} (PROTOCOL §2.12). */
+export interface UserDetails {
+  name?: string
+  username?: string
+  email?: string
+  organization?: string
+  phone?: string
+  /** Picture URL (up to 4096 characters). */
+  picture?: string
+  gender?: 'M' | 'F'
+  /** Birth year. */
+  byear?: number
+  /** Custom properties: string, number or boolean values. */
+  custom?: Record<string, string | number | boolean>
+}
+
+/** Custom-property operations, sent together by `save()`. */
+export interface UserData {
+  set(key: string, value: string | number | boolean): void
+  setOnce(key: string, value: string | number | boolean): void
+  /** Remove the property. */
+  unset(key: string): void
+  increment(key: string): void
+  incrementBy(key: string, amount: number): void
+  multiply(key: string, factor: number): void
+  /** Keep the larger of the stored value and `value`. */
+  max(key: string, value: number): void
+  /** Keep the smaller of the stored value and `value`. */
+  min(key: string, value: number): void
+  /** Append one value or several to an array property. */
+  push(key: string, value: string | number | boolean | (string | number | boolean)[]): void
+  /** Append values not yet in the array property. */
+  pushUnique(key: string, value: string | number | boolean | (string | number | boolean)[]): void
+  /** Remove values from the array property. */
+  pull(key: string, value: string | number | boolean | (string | number | boolean)[]): void
+  /** Send the pending operations. */
+  save(): void
+}
+
+/** Options of {@link DeviceScope.changeDeviceId}. */
+export interface ChangeDeviceIdOptions {
+  /**
+   * `true`: the same person under a new id: the server merges the old id's
+   * data into the new one. `false`: a different person from now on.
+   */
+  merge: boolean
+}
+
 /**
  * Everything that can be recorded for one device. The `Telemeter` is the
  * scope of its own device; `telemeter.forDevice(id)` makes others.
@@ -322,6 +414,49 @@ export interface DeviceScope {
    * @example const trace = telemeter.startTrace('import_csv'); await work(); trace.end({ rows: 1200 })
    */
   startTrace(key: string): TraceHandle
+  /**
+   * Record a view (a screen, page or section); the previous view's duration is reported.
+   * @example telemeter.view('settings/users')
+   */
+  view(name: string, segmentation?: Record<string, unknown>): void
+  /**
+   * Set profile fields of this device's user.
+   * @example scope.setUserDetails({ name: 'Ada', organization: 'Acme', custom: { plan: 'pro' } })
+   */
+  setUserDetails(details: UserDetails): void
+  /**
+   * Custom-property operations, sent by `userData.save()`.
+   * @example scope.userData.increment('logins'); scope.userData.pushUnique('tags', 'beta'); scope.userData.save()
+   */
+  readonly userData: UserData
+  /** Set the location (country, city, GPS or IP); sent now in a session, else with the next session start. */
+  setLocation(location: LocationOptions): void
+  /** Opt out of location: the server erases what it stored and geo-IP is not used. */
+  disableLocation(): void
+  /**
+   * Record a star rating (1-5).
+   * @example scope.recordRating({ rating: 5, comment: 'Great export', widgetId: 'w1' })
+   */
+  recordRating(rating: RatingOptions): void
+  /** Give consent to features or groups (when `requireConsent` is set). */
+  giveConsent(...features: (Feature | string)[]): void
+  /** Remove consent; queued data of those features is dropped. */
+  removeConsent(...features: (Feature | string)[]): void
+  /** Whether a feature (or every feature of a group) may record. */
+  hasConsent(feature: Feature | string): boolean
+  /**
+   * Fetch remote config values; resolves with the cache when the server cannot be reached. Never rejects.
+   * @example const { dark_mode } = await telemeter.fetchRemoteConfig({ keys: ['dark_mode'] })
+   */
+  fetchRemoteConfig(options?: RemoteConfigOptions): Promise<Record<string, unknown>>
+  /** Cached remote config: all values, or one key's value. */
+  getRemoteConfig(): Record<string, unknown>
+  getRemoteConfig(key: string): unknown
+  /**
+   * Change this scope's device id.
+   * @example telemeter.forDevice(anonymousId).changeDeviceId(user.id, { merge: true })
+   */
+  changeDeviceId(newId: string, options: ChangeDeviceIdOptions): void
 }
 
 /** A Telemeter instance: the scope of its own device plus delivery control. */
@@ -344,6 +479,11 @@ export interface Telemeter extends DeviceScope {
   on<K extends keyof TelemeterEventMap>(type: K, listener: TelemeterEventMap[K]): () => void
   /** Remove a listener added with `on`. */
   off<K extends keyof TelemeterEventMap>(type: K, listener: TelemeterEventMap[K]): void
+  /**
+   * Name groups of features for consent calls.
+   * @example telemeter.groupFeatures({ activity: ['sessions', 'events', 'views'] }); telemeter.giveConsent('activity')
+   */
+  groupFeatures(groups: Record<string, Feature[]>): void
 }
 
 /** A rule of {@link HttpInstrumentationOptions.ignore}: an exact path (`'/internal/*'` for a prefix), a RegExp tested on the path, or a predicate on the request. */
@@ -384,7 +524,11 @@ export interface HttpRequestFacts {
   /** Path without query string. */
   readonly path: string
   readonly headers: import('node:http').IncomingHttpHeaders
-  /** The authenticated user, if the framework has one (`req.user`, `ctx.state.user`). */
+  /**
+   * The authenticated user, if the framework has one (`req.user`, `ctx.state.user`).
+   * Read when the request's device is resolved (first use of its scope, at the
+   * latest when the response is recorded), so an adapter may pass a getter.
+   */
   readonly user?: unknown
   /** Client IP (used only with `trackIp`). */
   readonly ip?: string
@@ -397,11 +541,25 @@ export interface HttpResponseFacts {
   readonly status: number
   readonly requestBytes?: number
   readonly responseBytes?: number
+  /**
+   * Start (epoch ms) when the adapter timed the request itself (an exported
+   * OpenTelemetry span). @default the time `start()` was called
+   */
+  readonly startedAtMs?: number
+  /**
+   * Duration (ms) when the adapter timed the request itself, for requests
+   * reported after they ended. @default the time since `start()`
+   */
+  readonly responseTimeMs?: number
 }
 
 /** One request in flight, as returned by {@link HttpInstrumentation.start}. */
 export interface HttpRequestRecord {
-  /** The request's device scope (what `req.telemeter` should be). */
+  /**
+   * The request's device scope (what `req.telemeter` should be). Its device is
+   * resolved on first use, so `deviceId(req)` and `user` can see what
+   * authentication middleware running after the adapter set.
+   */
   readonly scope: DeviceScope
   readonly startedAt: number
   readonly startedAtMs: number

@@ -5,8 +5,16 @@ import type { DeviceState } from './devices.js'
 
 /** Custom trace keys and custom metric names the server accepts (PROTOCOL §2.13). */
 export const APM_KEY_PATTERN = /^[a-zA-Z][a-zA-Z0-9_]*$/
+/**
+ * Longest custom trace key or custom metric name the server accepts (PROTOCOL §2.13).
+ * @example name.slice(0, MAX_APM_KEY_LENGTH)
+ */
 export const MAX_APM_KEY_LENGTH = 32
 export const MAX_TRACE_NAME_LENGTH = 2048
+/**
+ * Metric names the server keeps for itself; custom metrics must not use them (PROTOCOL §2.13).
+ * @example if (RESERVED_APM_METRICS.has(key)) key = `custom_${key}`
+ */
 export const RESERVED_APM_METRICS: ReadonlySet<string> = new Set([
   'response_time',
   'response_payload_size',
@@ -23,7 +31,11 @@ const NETWORK_METRICS = [
   'response_payload_size',
 ] as const
 
-/** Does `key` satisfy the server's rule for custom trace keys and metric names? */
+/**
+ * Does `key` satisfy the server's rule for custom trace keys and metric names
+ * (`^[a-zA-Z][a-zA-Z0-9_]*$`, at most 32 characters)?
+ * @example isValidApmKey('db_query') // true; isValidApmKey('db.query') // false
+ */
 export function isValidApmKey(key: string): boolean {
   return key.length <= MAX_APM_KEY_LENGTH && APM_KEY_PATTERN.test(key)
 }

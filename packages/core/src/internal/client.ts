@@ -2,13 +2,18 @@ import { randomUUID } from 'node:crypto'
 import type { DropReason, Feature, SentInfo, StorageAdapter, StoredData } from '../types.js'
 import { Clock } from './clock.js'
 import { MAX_DEVICE_ID_LENGTH, type ResolvedConfig } from './config.js'
+import { restoreConsent } from './consent.js'
+import { DEVICE_ID_TYPE_KEY } from './device-id.js'
 import { DeviceRegistry, DeviceState } from './devices.js'
 import { Emitter } from './emitter.js'
 import { FALLBACK_APP_VERSION, hostAppVersion, sessionMetrics } from './environment.js'
 import { DEVICE_ID_KEY } from './file-storage.js'
+import { Health } from './health.js'
+import type { LocationParams } from './location.js'
 import { TelemeterLogger } from './logger.js'
 import { Gate, type KillSwitch } from './policy.js'
 import { type QueuedRequest, RequestQueue } from './queue.js'
+import { fetchRemoteConfigOf, restoreRemoteConfig } from './remote-config.js'
 import type { RequestParams } from './request.js'
 import { cleanDeviceId, Sanitizer } from './sanitize.js'
 import { Sender } from './sender.js'
@@ -30,7 +35,6 @@ export function registerCore(telemeter: object, core: TelemeterCore): void {
 
 /** Above this many events waiting for the flush tick, batch them early to bound memory. */
 const PENDING_SOFT_LIMIT = 5_000
-const DEVICE_ID_TYPE_KEY = 'deviceIdType'
 
 interface PreReadyRequest {
   readonly device: DeviceState
@@ -60,6 +64,10 @@ export class TelemeterCore {
   readonly devices: DeviceRegistry
   readonly self: DeviceState
   readonly ready: Promise<void>
+  readonly health = new Health()
+  readonly consentGroups = new Map<string, Feature[]>()
+  /** Location from config, sent with every session start unless the device has its own. */
+  initLocation: LocationParams | undefined
   appVersion = FALLBACK_APP_VERSION
   values: Record<string, string> = {}
   closed = false
@@ -79,7 +87,7 @@ export class TelemeterCore {
     readonly config: ResolvedConfig,
     killSwitch: KillSwitch | undefined,
   ) {
-    this.logger = TelemeterLogger.create(config.debug, config.customLogger)
+    this.logger = TelemeterLogger.create(config.debug, config.customLogger, () => this.health.recordWarning())
     this.sanitizer = new Sanitizer(config.limits, this.logger)
     this.gate = new Gate(killSwitch, config.tracking, config.requireConsent)
     this.queue = new RequestQueue(config.maxQueueSize, (request) =>
@@ -110,7 +118,9 @@ export class TelemeterCore {
         retrying: (batch) => {
           this.counters.retried += batch.length
         },
-        maySend: () => !this.gate.killSwitch,
+        maySend: () => !this.gate.killSwitch && this.gate.serverNetworking,
+        responded: (status) => this.health.recordStatus(status),
+        failed: (reason) => this.health.recordError(reason),
       })
     }
     this.ready = disabled ? this.markReady() : this.start(storage)
@@ -148,6 +158,8 @@ export class TelemeterCore {
     }
     await this.restore(data.requests)
     this.resolveDeviceId()
+    restoreConsent(this)
+    restoreRemoteConfig(this)
     this.appVersion = this.config.appVersion ?? (await hostAppVersion()) ?? FALLBACK_APP_VERSION
     await this.markReady()
   }
@@ -180,7 +192,7 @@ export class TelemeterCore {
     const stored = cleanDeviceId(this.values[DEVICE_ID_KEY], MAX_DEVICE_ID_LENGTH)
     const id = stored ?? randomUUID()
     this.self.id = id
-    this.self.wireId = id
+    this.self.wireId = this.wireIdOf(id)
     this.self.idType = stored && this.values[DEVICE_ID_TYPE_KEY] === '0' ? 0 : 1
     if (!stored) this.setValue(DEVICE_ID_KEY, id)
   }
@@ -194,7 +206,14 @@ export class TelemeterCore {
     const tick = setInterval(() => this.tick(), this.config.flushIntervalMs)
     tick.unref()
     this.timers.push(tick)
+    this.health.start(this)
+    if (this.config.remoteConfigAuto) void fetchRemoteConfigOf(this, this.self, undefined)
     this.sender?.schedule()
+  }
+
+  /** The id sent on the wire for a device id. */
+  wireIdOf(id: string): string {
+    return id
   }
 
   /** Add a timer that dies with the instance (never keeps the process alive). */
@@ -290,6 +309,11 @@ export class TelemeterCore {
     else this.preReady.push(entry)
   }
 
+  /** True before storage is open; requests are held in memory until then. */
+  get starting(): boolean {
+    return !this.isReady
+  }
+
   private commit(entry: PreReadyRequest): void {
     const { device, feature, params, events } = entry
     params.device_id = device.wireId
@@ -337,6 +361,8 @@ export class TelemeterCore {
     }
     this.counters.sent += batch.length
     this.counters.sentEvents += events
+    // Mark them delivered on disk now: after a kill -9 only the batch in flight can be sent again.
+    void this.persister.persist()
     this.emitter.emit('sent', { requests: batch.length, events, endpoint })
   }
 
@@ -367,9 +393,9 @@ export class TelemeterCore {
     }
   }
 
-  /** Drop queued and pending data of a feature (switched off by policy or consent). */
-  purge(feature: Feature, reason: DropReason): void {
-    for (const device of [...this.dirty]) {
+  /** Drop queued and pending data of a feature (switched off by policy or consent), of one device or all. */
+  purge(feature: Feature, reason: DropReason, only?: DeviceState): void {
+    for (const device of only ? [only] : [...this.dirty]) {
       const events = device.pending?.[feature]
       if (!events) continue
       delete device.pending![feature]
@@ -381,7 +407,14 @@ export class TelemeterCore {
       }
       this.refuse(feature, reason, events.length)
     }
-    const removed = this.queue.purge((request) => request.feature === feature)
+    const removed = this.queue.purge(
+      (request) => request.feature === feature && (only === undefined || request.device === only.wireId),
+    )
+    this.preReady = this.preReady.filter((entry) => {
+      const drop = entry.feature === feature && (only === undefined || entry.device === only)
+      if (drop) this.refuse(feature, reason, entry.events)
+      return !drop
+    })
     if (removed.length > 0) this.dropRequests(removed, reason)
   }
 
@@ -414,6 +447,7 @@ export class TelemeterCore {
     await withTimeout(this.ready, remaining())
     for (const timer of this.timers) clearInterval(timer)
     this.timers = []
+    this.health.report(this)
     this.flushPending()
     this.closed = true
     await withTimeout(this.persister.persist(), remaining())

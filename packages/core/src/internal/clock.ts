@@ -56,7 +56,7 @@ export class Clock {
     const date = new Date(timestamp)
     this.hour = date.getHours()
     this.dow = date.getDay()
-    this.tz = -date.getTimezoneOffset()
+    this.tz = 0 - date.getTimezoneOffset() || 0
     const next = new Date(timestamp)
     next.setMinutes(60, 0, 0)
     this.cacheUntil = next.getTime()

@@ -65,6 +65,11 @@ export interface ResolvedConfig {
   readonly limits: Readonly<Required<Limits>>
   readonly maxDevices: number
   readonly deviceIdleMs: number
+  readonly retryBaseDelayMs: number
+  readonly retryMaxDelayMs: number
+  readonly remoteConfigAuto: boolean
+  readonly captureUncaught: boolean
+  readonly serverConfig: boolean
 }
 
 function positiveInt(config: object, field: string, fallback: number, min = 1): number {
@@ -162,6 +167,11 @@ export function resolveConfig(config: TelemeterConfig, disabled: boolean): Resol
     limits: Object.freeze({ ...DEFAULT_LIMITS, ...pickLimits(config.limits) }),
     maxDevices: positiveInt(config, 'maxDevices', DEFAULT_MAX_DEVICES),
     deviceIdleMs: positiveInt(config, 'deviceIdleMs', DEFAULT_DEVICE_IDLE_MS, 1_000),
+    retryBaseDelayMs: positiveInt(config.retry ?? {}, 'baseDelayMs', DEFAULT_RETRY_BASE_DELAY_MS, 10),
+    retryMaxDelayMs: positiveInt(config.retry ?? {}, 'maxDelayMs', DEFAULT_RETRY_MAX_DELAY_MS, 10),
+    remoteConfigAuto: config.remoteConfig?.auto === true,
+    captureUncaught: config.captureUncaught === true,
+    serverConfig: config.serverConfig !== false,
   })
 }
 

@@ -1,4 +1,6 @@
 import type { Feature } from '../types.js'
+import type { LocationParams } from './location.js'
+import type { CustomChange } from './user.js'
 
 /** Per-device state kept in memory while a device is active. */
 export class DeviceState {
@@ -7,6 +9,8 @@ export class DeviceState {
   pendingCount = 0
   /** Timed events: key -> start time (ms). */
   timed: Map<string, number> | undefined
+  /** A stand-in for an unusable device id: everything recorded for it is refused. */
+  refused = false
   /** Consent given for this device (when consent is required). */
   consent: Set<Feature> | undefined
   /** Lines sent with the next crash. */
@@ -16,6 +20,16 @@ export class DeviceState {
   sessionIdleMs = 0
   sessionUpdatedAt = 0
   lastActivity = 0
+  /** Cached remote config values. */
+  remoteConfig: Record<string, unknown> | undefined
+  /** Location sent with the next session start. */
+  location: LocationParams | undefined
+  locationDisabled = false
+  /** The view being shown, whose duration is reported when the next starts. */
+  view: { name: string; startedAt: number } | undefined
+  viewsInSession = 0
+  /** Custom property operations waiting for `userData.save()`. */
+  userChanges: Record<string, CustomChange> | undefined
   /** Client IP sent with session starts (adapters with `trackIp`). */
   ip: string | undefined
   /** Scope handle, created on first use and reused. */
@@ -83,6 +97,12 @@ export class DeviceRegistry {
 
   peek(id: string): DeviceState | undefined {
     return this.devices.get(id)
+  }
+
+  /** Flush and forget the state kept for `id`, if any (its id is about to be taken by another device). */
+  release(id: string): void {
+    const device = this.devices.get(id)
+    if (device && !device.pinned) this.evict(device)
   }
 
   /** Re-key a device whose id changed (changeDeviceId). */

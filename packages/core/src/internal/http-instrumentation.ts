@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type {
-  DeviceScope,
   HttpInstrumentation,
   HttpInstrumentationOptions,
   HttpRequestFacts,
@@ -13,7 +12,9 @@ import { reportTraceOf } from './apm.js'
 import { coreOf, type TelemeterCore } from './client.js'
 import { DEFAULT_DEVICE_IDLE_MS, MAX_DEVICE_ID_LENGTH } from './config.js'
 import { captureErrorOf } from './crash.js'
+import type { DeviceState } from './devices.js'
 import { cleanDeviceId } from './sanitize.js'
+import { Scope } from './scope.js'
 import { touchSessionOf } from './session.js'
 import { TELEMETER_REQUEST_HEADER } from './transport.js'
 
@@ -115,7 +116,6 @@ class Instrumentation<Req> implements HttpInstrumentation<Req> {
   private readonly options: ResolvedHttpOptions<Req>
 
   constructor(
-    private readonly telemeter: Telemeter,
     private readonly core: TelemeterCore,
     options: HttpInstrumentationOptions<Req> | undefined,
   ) {
@@ -126,7 +126,7 @@ class Instrumentation<Req> implements HttpInstrumentation<Req> {
     try {
       if (this.ignored(req, facts)) return undefined
       const startedAt = performance.now()
-      const scope = this.scopeFor(req, facts)
+      const scope = new RequestScope(this.core, this, req, facts)
       return {
         scope,
         startedAt,
@@ -178,13 +178,21 @@ class Instrumentation<Req> implements HttpInstrumentation<Req> {
         this.reportCrash(record, error, facts)
       }
       if (!record.sampled && status < 500 && !record.errorReported) return
-      const responseTime = Math.max(0, performance.now() - record.startedAt)
+      const measured = facts.responseTimeMs
+      const responseTime =
+        typeof measured === 'number' && Number.isFinite(measured) && measured >= 0
+          ? measured
+          : Math.max(0, performance.now() - record.startedAt)
+      const startedAtMs =
+        typeof facts.startedAtMs === 'number' && Number.isFinite(facts.startedAtMs)
+          ? facts.startedAtMs
+          : record.startedAtMs
       const core = this.core
       reportTraceOf(core, core.device(record.scope.deviceId), {
         type: 'network',
         name: `${record.method} ${route}`,
-        stz: record.startedAtMs,
-        etz: record.startedAtMs + responseTime,
+        stz: startedAtMs,
+        etz: startedAtMs + responseTime,
         metrics: {
           response_time: Math.round(responseTime),
           response_code: status,
@@ -239,7 +247,11 @@ class Instrumentation<Req> implements HttpInstrumentation<Req> {
     return this.options.sampleRate >= 1 || Math.random() < this.options.sampleRate
   }
 
-  private scopeFor(req: Req, facts: HttpRequestFacts): DeviceScope {
+  /**
+   * The device of a request (undefined: the instance's own), with its IP and
+   * session. Runs once per request, when its scope is first used.
+   */
+  resolveDeviceId(req: Req, facts: HttpRequestFacts): string | undefined {
     let raw: unknown
     if (this.options.deviceId) {
       try {
@@ -255,14 +267,58 @@ class Instrumentation<Req> implements HttpInstrumentation<Req> {
       cleanDeviceId(raw, MAX_DEVICE_ID_LENGTH) ??
       cleanDeviceId(userId(facts.user), MAX_DEVICE_ID_LENGTH) ??
       cleanDeviceId(header(facts.headers, this.options.deviceIdHeader), MAX_DEVICE_ID_LENGTH)
-    if (id === undefined) return this.telemeter
-    const scope = this.telemeter.forDevice(id)
-    if (scope === this.telemeter) return scope
+    if (id === undefined || id === this.core.self.id) return undefined
     const device = this.core.device(id)
     if (this.options.trackIp && facts.ip) device.ip = facts.ip
     if (this.options.sessions && !this.core.closed)
       touchSessionOf(this.core, device, this.options.sessionIdleMs)
-    return scope
+    return id
+  }
+}
+
+/**
+ * The scope of one request. Its device is resolved on first use (at the
+ * latest when the error or the response is recorded), not when the request
+ * starts, so a user that authentication middleware running after the adapter
+ * sets (`req.user`, `ctx.state.user`) still decides it.
+ */
+class RequestScope<Req> extends Scope {
+  private isResolved = false
+  private resolvedId: string | undefined
+
+  constructor(
+    core: TelemeterCore,
+    private owner: Instrumentation<Req> | undefined,
+    private req: Req | undefined,
+    private facts: HttpRequestFacts | undefined,
+  ) {
+    super(core, undefined)
+  }
+
+  private resolve(): string | undefined {
+    if (!this.isResolved) {
+      this.isResolved = true
+      try {
+        if (this.owner && this.facts)
+          this.resolvedId = this.owner.resolveDeviceId(this.req as Req, this.facts)
+      } catch (error) {
+        this.core.reportError(error as Error)
+      }
+      // A handler may keep its scope long after the request: do not keep the request too.
+      this.owner = undefined
+      this.req = undefined
+      this.facts = undefined
+    }
+    return this.resolvedId
+  }
+
+  override get deviceId(): string {
+    return this.resolve() ?? this.core.self.id
+  }
+
+  protected override state(): DeviceState {
+    const id = this.resolve()
+    return id === undefined ? this.core.self : this.core.device(id)
   }
 }
 
@@ -287,7 +343,35 @@ export function createHttpInstrumentation<Req>(
   const core = coreOf(telemeter)
   if (!core)
     throw new TypeError('[telemeter] createHttpInstrumentation needs a Telemeter from createTelemeter()')
-  return new Instrumentation(telemeter, core, options)
+  return new Instrumentation(core, options)
+}
+
+/**
+ * Warn through the Telemeter's `[telemeter]` logger, once per `cause`: for
+ * adapters that sanitise input themselves before handing it to core.
+ *
+ * @example
+ * ```ts
+ * warnOnce(telemeter, 'otel:metric-key', 'span attribute "db rows" sent as metric db_rows')
+ * ```
+ */
+export function warnOnce(telemeter: Telemeter, cause: string, message: string): void {
+  coreOf(telemeter)?.logger.warnOnce(cause, message)
+}
+
+/**
+ * Like {@link warnOnce}, but only when the Telemeter runs with `debug`: for
+ * adapters' setup self-checks (a missing error handler, a middleware
+ * installed twice), which production logs should not carry.
+ *
+ * @example
+ * ```ts
+ * debugWarnOnce(telemeter, 'express:no-error-handler', 'telemeterErrorHandler is not installed')
+ * ```
+ */
+export function debugWarnOnce(telemeter: Telemeter, cause: string, message: string): void {
+  const core = coreOf(telemeter)
+  if (core?.config.debug) core.logger.warnOnce(cause, message)
 }
 
 /**

@@ -13,10 +13,11 @@ export class TelemeterLogger {
   constructor(
     private readonly sink: Logger,
     private readonly verbose: boolean,
+    private readonly onWarn?: () => void,
   ) {}
 
-  static create(debug: boolean, custom: Logger | undefined): TelemeterLogger {
-    return new TelemeterLogger(custom ?? console, debug)
+  static create(debug: boolean, custom: Logger | undefined, onWarn?: () => void): TelemeterLogger {
+    return new TelemeterLogger(custom ?? console, debug, onWarn)
   }
 
   debug(message: string, ...details: unknown[]): void {
@@ -33,6 +34,7 @@ export class TelemeterLogger {
   }
 
   warn(message: string, ...details: unknown[]): void {
+    this.onWarn?.()
     this.call('warn', message, details)
   }
 
@@ -45,6 +47,7 @@ export class TelemeterLogger {
     if (this.warned.has(cause)) return
     if (this.warned.size >= MAX_REMEMBERED_WARNINGS) this.warned.clear()
     this.warned.add(cause)
+    this.onWarn?.()
     this.call('warn', message, [])
   }
 

@@ -3,7 +3,33 @@ import { envFlag } from './config.js'
 import type { DeviceState } from './devices.js'
 
 /** Which off switch decided, in the documented order of precedence. */
-export type KillSwitch = 'DO_NOT_TRACK' | 'TELEMETER_DISABLED' | 'config.disabled'
+export type KillSwitch = 'DO_NOT_TRACK' | 'TELEMETER_DISABLED' | 'config.disabled' | 'operator' | 'CI'
+
+/** Every feature consent and policy know, in the Countly SDKs' names. */
+export const FEATURES: readonly Feature[] = Object.freeze([
+  'sessions',
+  'events',
+  'views',
+  'crashes',
+  'apm',
+  'users',
+  'location',
+  'feedback',
+  'star-rating',
+  'remote-config',
+  'attribution',
+])
+
+const FEATURE_SET: ReadonlySet<string> = new Set(FEATURES)
+
+export function isFeature(value: unknown): value is Feature {
+  return typeof value === 'string' && FEATURE_SET.has(value)
+}
+
+/** Star ratings are feedback as far as the operator policy goes (it has no separate switch). */
+function policyKey(feature: Feature): Feature {
+  return feature === 'star-rating' ? 'feedback' : feature
+}
 
 /**
  * The first kill switch that is on, in the documented order:
@@ -17,18 +43,23 @@ export function activeKillSwitch(configDisabled: boolean): KillSwitch | undefine
 }
 
 /**
- * Decides whether a feature may record right now: kill switches first, then
- * the operator policy, then consent (when required). Kept as plain fields so
- * the per-event check is a few property reads.
+ * Decides whether a feature may record right now. Order: kill switches, the
+ * server's master `tracking` switch, the operator policy together with the
+ * server's per-feature switches (both must allow), then consent (when
+ * required). Plain fields, so the per-event check is a few property reads.
  */
 export class Gate {
   killSwitch: KillSwitch | undefined
+  /** Server-side SDK settings (`method=sc`): master switches. */
+  serverTracking = true
+  serverNetworking = true
   private readonly tracking: Record<string, boolean> = {}
+  private readonly serverFeatures: Record<string, boolean> = {}
 
   constructor(
     killSwitch: KillSwitch | undefined,
     tracking: TrackingPolicy,
-    private readonly requireConsent: boolean,
+    public requireConsent: boolean,
   ) {
     this.killSwitch = killSwitch
     this.setTracking(tracking)
@@ -37,20 +68,36 @@ export class Gate {
   /** Why `feature` may not record for `device`, or undefined when it may. */
   refusal(feature: Feature | 'internal', device?: DeviceState): DropReason | undefined {
     if (this.killSwitch) return 'disabled'
+    if (device?.refused) return 'invalid'
     if (feature === 'internal') return undefined
-    if (this.tracking[feature] === false) return 'policy'
+    if (!this.serverTracking) return 'policy'
+    const key = policyKey(feature)
+    if (this.tracking[key] === false || this.serverFeatures[key] === false) return 'policy'
     if (this.requireConsent && !device?.consent?.has(feature)) return 'consent'
     return undefined
   }
 
-  setTracking(policy: TrackingPolicy): void {
-    for (const [feature, on] of Object.entries(policy)) {
-      if (typeof on === 'boolean') this.tracking[feature] = on
+  /** Merge a partial policy; returns the features it switched off. */
+  setTracking(policy: TrackingPolicy): Feature[] {
+    const switchedOff: Feature[] = []
+    for (const [feature, on] of Object.entries(policy ?? {})) {
+      if (!isFeature(feature) || typeof on !== 'boolean') continue
+      if (!on && this.tracking[feature] !== false) switchedOff.push(feature)
+      this.tracking[feature] = on
     }
+    return switchedOff
   }
 
-  tracks(feature: Feature): boolean {
-    return this.tracking[feature] !== false
+  setServerFeature(feature: Feature, on: boolean | undefined): void {
+    if (on === undefined) delete this.serverFeatures[feature]
+    else this.serverFeatures[feature] = on
+  }
+
+  /** The operator policy as set (every feature, true unless switched off). */
+  trackingPolicy(): Required<TrackingPolicy> {
+    const policy = {} as Required<TrackingPolicy>
+    for (const feature of FEATURES) policy[feature] = this.tracking[policyKey(feature)] !== false
+    return policy
   }
 
   hasConsent(feature: Feature, device: DeviceState): boolean {

@@ -7,6 +7,8 @@ export type SegmentValue = string | number | boolean | (string | number | boolea
 export type Segmentation = Record<string, SegmentValue>
 
 const MAX_ARRAY_ITEMS = 10
+/** The server's legacy aggregation drops event keys of 128 characters or more (PROTOCOL §2.6). */
+const MAX_SERVER_EVENT_KEY_LENGTH = 127
 const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
 /**
@@ -59,7 +61,7 @@ export class Sanitizer {
       )
       return undefined
     }
-    return this.string(trimmed, this.limits.keyLength, what)
+    return this.string(trimmed, Math.min(this.limits.keyLength, MAX_SERVER_EVENT_KEY_LENGTH), what)
   }
 
   /** A finite number, or undefined with a warning. */

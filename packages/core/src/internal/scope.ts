@@ -1,17 +1,30 @@
 import type {
   CaptureErrorOptions,
+  ChangeDeviceIdOptions,
   DeviceScope,
   EventOptions,
   Feature,
+  LocationOptions,
+  RatingOptions,
+  RemoteConfigOptions,
   TraceHandle,
   TraceOptions,
+  UserData,
+  UserDetails,
 } from '../types.js'
 import { reportTraceOf, startTraceOf } from './apm.js'
 import type { TelemeterCore } from './client.js'
+import { giveConsentOf, hasConsentOf, removeConsentOf } from './consent.js'
 import { addBreadcrumbOf, captureErrorOf } from './crash.js'
-import type { DeviceState } from './devices.js'
+import { changeDeviceIdOf } from './device-id.js'
+import { DeviceState } from './devices.js'
 import { cancelEventOf, endEventOf, recordEvent, startEventOf } from './events.js'
+import { recordRatingOf } from './feedback.js'
+import { disableLocationOf, setLocationOf } from './location.js'
+import { fetchRemoteConfigOf, getRemoteConfigOf } from './remote-config.js'
 import { beginSessionOf, endSessionOf, extendSessionOf } from './session.js'
+import { createUserData, setUserDetailsOf } from './user.js'
+import { viewOf } from './views.js'
 
 /**
  * Run a public method body so that nothing escapes into the host: after
@@ -36,13 +49,19 @@ export function guard(
   }
 }
 
+const NOOP_TRACE: TraceHandle = Object.freeze({ end() {} })
+
 /** The recording surface for one device. */
 export class Scope implements DeviceScope {
+  readonly userData: UserData
+
   constructor(
     protected readonly core: TelemeterCore,
     /** undefined: the instance's own device, whose id may change. */
-    private readonly fixedId: string | undefined,
-  ) {}
+    private fixedId: string | undefined,
+  ) {
+    this.userData = createUserData(core, () => this.state())
+  }
 
   get deviceId(): string {
     return this.fixedId ?? this.core.self.id
@@ -100,44 +119,101 @@ export class Scope implements DeviceScope {
   }
 
   startTrace(key: string): TraceHandle {
-    let handle: TraceHandle = NOOP_TRACE
+    let handle = NOOP_TRACE
     guard(this.core, 'startTrace', 'apm', () => {
       handle = startTraceOf(this.core, this.state(), key)
     })
     return handle
   }
+
+  view(name: string, segmentation?: Record<string, unknown>): void {
+    guard(this.core, 'view', 'views', () => viewOf(this.core, this.state(), name, segmentation))
+  }
+
+  setUserDetails(details: UserDetails): void {
+    guard(this.core, 'setUserDetails', 'users', () => setUserDetailsOf(this.core, this.state(), details))
+  }
+
+  setLocation(location: LocationOptions): void {
+    guard(this.core, 'setLocation', 'location', () => setLocationOf(this.core, this.state(), location))
+  }
+
+  disableLocation(): void {
+    guard(this.core, 'disableLocation', 'location', () => disableLocationOf(this.core, this.state()))
+  }
+
+  recordRating(rating: RatingOptions): void {
+    guard(this.core, 'recordRating', 'star-rating', () => recordRatingOf(this.core, this.state(), rating))
+  }
+
+  giveConsent(...features: (Feature | string)[]): void {
+    guard(this.core, 'giveConsent', 'internal', () => giveConsentOf(this.core, this.state(), features))
+  }
+
+  removeConsent(...features: (Feature | string)[]): void {
+    guard(this.core, 'removeConsent', 'internal', () => removeConsentOf(this.core, this.state(), features))
+  }
+
+  hasConsent(feature: Feature | string): boolean {
+    try {
+      return hasConsentOf(this.core, this.state(), feature)
+    } catch (error) {
+      this.core.reportError(error as Error)
+      return false
+    }
+  }
+
+  fetchRemoteConfig(options?: RemoteConfigOptions): Promise<Record<string, unknown>> {
+    try {
+      if (this.core.closed) return Promise.resolve({})
+      return fetchRemoteConfigOf(this.core, this.state(), options).catch((error: Error) => {
+        this.core.reportError(error)
+        return {}
+      })
+    } catch (error) {
+      this.core.reportError(error as Error)
+      return Promise.resolve({})
+    }
+  }
+
+  getRemoteConfig(): Record<string, unknown>
+  getRemoteConfig(key: string): unknown
+  getRemoteConfig(key?: string): unknown {
+    try {
+      return getRemoteConfigOf(this.core, this.state(), key)
+    } catch (error) {
+      this.core.reportError(error as Error)
+      return key === undefined ? {} : undefined
+    }
+  }
+
+  changeDeviceId(newId: string, options: ChangeDeviceIdOptions): void {
+    guard(this.core, 'changeDeviceId', 'internal', () => {
+      const run = () => {
+        const id = changeDeviceIdOf(this.core, this.state(), newId, options)
+        if (this.fixedId !== undefined) this.fixedId = id
+      }
+      // The instance's own id is known only once storage is open.
+      if (this.fixedId === undefined && this.core.starting) {
+        this.core.ready.then(run).catch((error: Error) => this.core.reportError(error))
+      } else run()
+    })
+  }
 }
 
-const NOOP_TRACE: TraceHandle = Object.freeze({ end() {} })
+/** What `forDevice()` returns for an unusable id: records nothing, counts it as invalid. */
+export class RefusingScope extends Scope {
+  private readonly nobody: DeviceState
 
-/** What `forDevice()` returns for an unusable id: records nothing, says why once. */
-export class RefusingScope implements DeviceScope {
-  readonly deviceId = ''
-  constructor(private readonly core: TelemeterCore) {}
-  private refuse(): void {
-    this.core.refuse('internal', 'invalid', 0, 'invalid device id')
+  constructor(core: TelemeterCore) {
+    super(core, '')
+    this.nobody = new DeviceState('', '', 0, false)
+    this.nobody.refused = true
   }
-  event(): void {
-    this.core.refuse('events', 'invalid', 1, 'invalid device id')
+
+  protected override state(): DeviceState {
+    return this.nobody
   }
-  startEvent(): void {}
-  endEvent(): void {
-    this.core.refuse('events', 'invalid', 1, 'invalid device id')
-  }
-  cancelEvent(): void {}
-  beginSession(): void {
-    this.refuse()
-  }
-  extendSession(): void {}
-  endSession(): void {}
-  captureError(): void {
-    this.refuse()
-  }
-  addBreadcrumb(): void {}
-  reportTrace(): void {
-    this.refuse()
-  }
-  startTrace(): TraceHandle {
-    return NOOP_TRACE
-  }
+
+  override changeDeviceId(): void {}
 }

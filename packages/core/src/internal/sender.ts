@@ -1,5 +1,4 @@
 import type { ResolvedConfig } from './config.js'
-import { DEFAULT_RETRY_BASE_DELAY_MS, DEFAULT_RETRY_MAX_DELAY_MS } from './config.js'
 import { backoffDelay, classifyResponse, type Outcome } from './delivery.js'
 import type { TelemeterLogger } from './logger.js'
 import type { QueuedRequest, RequestQueue } from './queue.js'
@@ -15,6 +14,10 @@ export interface SenderHooks {
   retrying(batch: readonly QueuedRequest[], reason: string): void
   /** May sending happen at all right now (kill switches, networking switch)? */
   maySend(): boolean
+  /** The server answered with this HTTP status. */
+  responded?(status: number): void
+  /** An attempt failed (network error or refusal). */
+  failed?(reason: string): void
   /** Adjust a request's headers/agent before it leaves (the `beforeRequest` hook). */
   prepare?(request: WireRequest): WireRequest | undefined
 }
@@ -139,16 +142,22 @@ export class Sender {
     }
     if (!wire) return { kind: 'rejected', reason: 'beforeRequest cancelled the request' }
     try {
-      return classifyResponse(await this.transport.send(wire))
+      const response = await this.transport.send(wire)
+      this.hooks.responded?.(response.status)
+      const outcome = classifyResponse(response)
+      if (outcome.kind !== 'delivered') this.hooks.failed?.(outcome.reason)
+      return outcome
     } catch (error) {
-      return { kind: 'retry', reason: (error as Error).message || 'network error' }
+      const reason = (error as Error).message || 'network error'
+      this.hooks.failed?.(reason)
+      return { kind: 'retry', reason }
     }
   }
 
   private enterBackoff(outcome: Extract<Outcome, { kind: 'retry' }>): void {
     const delay =
       outcome.retryAfterMs ??
-      backoffDelay(this.attempt, DEFAULT_RETRY_BASE_DELAY_MS, DEFAULT_RETRY_MAX_DELAY_MS)
+      backoffDelay(this.attempt, this.config.retryBaseDelayMs, this.config.retryMaxDelayMs)
     this.attempt++
     this.backoffUntil = Date.now() + delay
     if (outcome.retryAfterMs !== undefined) this.retryAfterUntil = this.backoffUntil

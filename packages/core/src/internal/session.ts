@@ -1,10 +1,11 @@
 import type { TelemeterCore } from './client.js'
 import type { DeviceState } from './devices.js'
+import { sessionLocation } from './location.js'
+import { closeViewOf } from './views.js'
 
 /** Whole seconds since the last session update; the remainder carries over so long sessions do not drift. */
 function elapsedSeconds(core: TelemeterCore, device: DeviceState, until = core.clock.timestamp()): number {
-  const now = until
-  const seconds = Math.max(0, Math.floor((now - device.sessionUpdatedAt) / 1000))
+  const seconds = Math.max(0, Math.floor((until - device.sessionUpdatedAt) / 1000))
   device.sessionUpdatedAt += seconds * 1000
   return seconds
 }
@@ -19,15 +20,11 @@ export function beginSessionOf(core: TelemeterCore, device: DeviceState): void {
   core.flushDevice(device)
   device.sessionActive = true
   device.sessionUpdatedAt = core.clock.timestamp()
-  core.enqueue(
-    device,
-    'sessions',
-    device.ip ? { begin_session: 1, ip_address: device.ip } : { begin_session: 1 },
-    0,
-    {
-      metrics: true,
-    },
-  )
+  device.viewsInSession = 0
+  const params: Record<string, string | number> = { begin_session: 1 }
+  if (device.ip) params.ip_address = device.ip
+  Object.assign(params, sessionLocation(core, device))
+  core.enqueue(device, 'sessions', params, 0, { metrics: true })
 }
 
 export function extendSessionOf(core: TelemeterCore, device: DeviceState): void {
@@ -47,6 +44,7 @@ export function endSessionOf(core: TelemeterCore, device: DeviceState, endedAt?:
     core.logger.debug(`endSession ignored: no session is running for ${device.id}`)
     return
   }
+  closeViewOf(core, device)
   device.sessionActive = false
   const refusal = core.gate.refusal('sessions', device)
   if (refusal) return core.refuse('sessions', refusal, 0)

@@ -1,5 +1,6 @@
 import type {
   DeviceScope,
+  Feature,
   ShutdownOptions,
   Telemeter,
   TelemeterConfig,
@@ -8,9 +9,10 @@ import type {
 } from '../types.js'
 import { registerCore, TelemeterCore } from './client.js'
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, describe, MAX_DEVICE_ID_LENGTH, resolveConfig } from './config.js'
+import { groupFeaturesOf } from './consent.js'
 import { activeKillSwitch } from './policy.js'
 import { cleanDeviceId } from './sanitize.js'
-import { RefusingScope, Scope } from './scope.js'
+import { guard, RefusingScope, Scope } from './scope.js'
 import { beginSessionOf, endSessionOf, extendSessionOf } from './session.js'
 
 class TelemeterInstance extends Scope implements Telemeter {
@@ -87,6 +89,10 @@ class TelemeterInstance extends Scope implements Telemeter {
 
   off<K extends keyof TelemeterEventMap>(type: K, listener: TelemeterEventMap[K]): void {
     this.core.emitter.off(type, listener)
+  }
+
+  groupFeatures(groups: Record<string, Feature[]>): void {
+    guard(this.core, 'groupFeatures', 'internal', () => groupFeaturesOf(this.core, groups))
   }
 }
 

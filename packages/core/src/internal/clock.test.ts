@@ -19,7 +19,7 @@ describe('Clock', () => {
       timestamp: ts,
       hour: date.getHours(),
       dow: date.getDay(),
-      tz: -date.getTimezoneOffset(),
+      tz: 0 - date.getTimezoneOffset() || 0,
     })
     const later = ts + 3 * 3_600_000
     expect(clock.hourOf(later)).toBe(new Date(later).getHours())

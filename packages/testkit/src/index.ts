@@ -1,0 +1,23 @@
+export { printLive } from './internal/live.js'
+export { summarize } from './internal/summary.js'
+export { startTestServer } from './internal/test-server.js'
+export type {
+  EventFilter,
+  Fault,
+  FaultKind,
+  FaultRequestInfo,
+  FaultScope,
+  IngestedRequest,
+  IngestOutcome,
+  PrintLiveOptions,
+  ProtocolViolation,
+  ReceivedCrash,
+  ReceivedEvent,
+  ReceivedHttpRequest,
+  ReceivedTrace,
+  StoredUser,
+  TestServer,
+  TestServerOptions,
+  TraceFilter,
+  ViolationCode,
+} from './types.js'

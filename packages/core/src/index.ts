@@ -1,6 +1,7 @@
-export { isValidApmKey, MAX_APM_KEY_LENGTH, RESERVED_APM_METRICS } from './internal/apm.js'
+export { isValidApmKey, MAX_APM_KEY_LENGTH, RESERVED_APM_METRICS, toApmKey } from './internal/apm.js'
 export { TelemeterConfigError } from './internal/config.js'
 export { currentScope, runWithScope } from './internal/context.js'
+export { contentLength, countResponseBytes } from './internal/http-body.js'
 export {
   createHttpInstrumentation,
   DEFAULT_IGNORED_PATHS,
@@ -15,6 +16,7 @@ export { createTelemeter } from './internal/telemeter.js'
 export { TELEMETER_REQUEST_HEADER } from './internal/transport.js'
 export type {
   CaptureErrorOptions,
+  ChangeDeviceIdOptions,
   DeviceScope,
   DropInfo,
   DropReason,
@@ -27,9 +29,14 @@ export type {
   HttpResponseFacts,
   IgnoreRule,
   Limits,
+  LocationOptions,
   Logger,
+  RatingOptions,
+  RemoteConfigOptions,
+  ResponseByteCount,
   SentInfo,
   ShutdownOptions,
+  StatusDecider,
   StorageAdapter,
   StoredData,
   StoredRequest,
@@ -37,7 +44,10 @@ export type {
   TelemeterConfig,
   TelemeterEventMap,
   TelemeterStats,
+  TelemeterStatus,
   TraceHandle,
   TraceOptions,
   TrackingPolicy,
+  UserData,
+  UserDetails,
 } from './types.js'

@@ -83,6 +83,11 @@ export interface StorageAdapter {
   setValue(key: string, value: string | null): Promise<void>
   /** Flush and release everything (files, locks). */
   close(): Promise<void>
+  /**
+   * Optional last-chance synchronous append, used only when the process is
+   * about to die of an uncaught exception (`captureUncaught`).
+   */
+  appendSync?(requests: readonly StoredRequest[]): void
 }
 
 /** Limits applied to what the host records, as in the Countly SDKs. */
@@ -173,6 +178,12 @@ export interface TelemeterConfig {
    * @default false
    */
   captureUncaught?: boolean
+  /**
+   * Replace device ids, user ids and emails in everything sent with a salted
+   * SHA-256 (hex). The salt is generated once, kept in local storage and never sent.
+   * @default false
+   */
+  hashIdentifiers?: boolean
   /** Backoff between failed deliveries: exponential from `baseDelayMs` up to `maxDelayMs`, with jitter. @default { baseDelayMs: 1_000, maxDelayMs: 300_000 } */
   retry?: { baseDelayMs?: number; maxDelayMs?: number }
   /** Fetch the server-side SDK settings (`/o/sdk?method=sc`) on start and every `scui` hours. @default true */
@@ -207,6 +218,8 @@ export type DropReason =
   | 'disabled'
   /** memory storage could not deliver it before shutdown */
   | 'shutdown'
+  /** older than the server's `dort` setting allows */
+  | 'expired'
 
 /** Payload of the `dropped` event. */
 export interface DropInfo {
@@ -251,6 +264,37 @@ export interface TelemeterEventMap {
   error: (error: Error) => void
   sent: (info: SentInfo) => void
   dropped: (info: DropInfo) => void
+}
+
+/** Which switch decided whether telemetry runs, in the documented order of precedence. */
+export type StatusDecider =
+  | 'DO_NOT_TRACK'
+  | 'TELEMETER_DISABLED'
+  | 'config.disabled'
+  | 'operator'
+  | 'server'
+  | 'default'
+
+/** What {@link Telemeter.status} reports: enough for an admin page or a `status` CLI command. */
+export interface TelemeterStatus {
+  /** Telemetry records and sends. */
+  readonly enabled: boolean
+  /** The switch that decided. */
+  readonly decidedBy: StatusDecider
+  /** One sentence for humans. */
+  readonly reason: string
+  /** Effective per-feature policy (operator policy and the server's switches together). */
+  readonly tracking: Readonly<Record<Feature, boolean>>
+  readonly consentRequired: boolean
+  /** Features the instance's own device has consent for (all of them when consent is not required). */
+  readonly consent: readonly Feature[]
+  /** Payloads are printed instead of sent (`debug: 'print'` or `TELEMETER_DEBUG=1`). */
+  readonly printOnly: boolean
+  readonly identifiersHashed: boolean
+  /** Where data goes (scheme, host and path; never the app key). */
+  readonly server: string
+  readonly storage: { readonly kind: 'file' | 'memory' | 'custom'; readonly durable: boolean }
+  readonly stats: TelemeterStats
 }
 
 /** Options of {@link Telemeter.shutdown}. */
@@ -484,6 +528,21 @@ export interface Telemeter extends DeviceScope {
    * @example telemeter.groupFeatures({ activity: ['sessions', 'events', 'views'] }); telemeter.giveConsent('activity')
    */
   groupFeatures(groups: Record<string, Feature[]>): void
+  /**
+   * Change the operator policy at run time; queued, unsent data of every
+   * feature switched off is dropped.
+   * @example telemeter.setTracking({ crashes: false })
+   */
+  setTracking(policy: TrackingPolicy): void
+  /**
+   * The operator's choice, kept in storage across restarts (the fourth off
+   * switch, after `DO_NOT_TRACK`, `TELEMETER_DISABLED` and `disabled`).
+   * Switching off drops everything queued and sends nothing more.
+   * @example app.post('/admin/telemetry', (req, res) => { telemeter.setEnabled(req.body.enabled); res.json(telemeter.status()) })
+   */
+  setEnabled(enabled: boolean): void
+  /** Whether telemetry runs, and which switch decided. */
+  status(): TelemeterStatus
 }
 
 /** A rule of {@link HttpInstrumentationOptions.ignore}: an exact path (`'/internal/*'` for a prefix), a RegExp tested on the path, or a predicate on the request. */
@@ -551,6 +610,11 @@ export interface HttpResponseFacts {
    * reported after they ended. @default the time since `start()`
    */
   readonly responseTimeMs?: number
+}
+
+/** Body bytes written to one response so far, from `countResponseBytes(res)`. */
+export interface ResponseByteCount {
+  readonly bytes: number
 }
 
 /** One request in flight, as returned by {@link HttpInstrumentation.start}. */

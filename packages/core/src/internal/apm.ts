@@ -40,6 +40,23 @@ export function isValidApmKey(key: string): boolean {
   return key.length <= MAX_APM_KEY_LENGTH && APM_KEY_PATTERN.test(key)
 }
 
+/**
+ * Turn a free-form name (a message pattern, `Class.method`, a GraphQL field)
+ * into a valid custom trace key or metric name: runs of other characters
+ * become `_`, leading non-letters are dropped, the result is cut to 32
+ * characters. `undefined` when no letter is left.
+ * @example toApmKey('user.created') // 'user_created'; toApmKey('42') // undefined
+ */
+export function toApmKey(name: string): string | undefined {
+  if (typeof name !== 'string') return undefined
+  const key = name
+    .replace(/[^a-zA-Z0-9_]+/g, '_')
+    .replace(/^[^a-zA-Z]+/, '')
+    .slice(0, MAX_APM_KEY_LENGTH)
+    .replace(/_+$/, '')
+  return key === '' ? undefined : key
+}
+
 function nonNegative(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined
 }

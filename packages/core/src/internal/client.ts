@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { DropReason, Feature, SentInfo, StorageAdapter, StoredData } from '../types.js'
+import type { DropReason, Feature, Limits, SentInfo, StorageAdapter, StoredData } from '../types.js'
 import { Clock } from './clock.js'
 import { MAX_DEVICE_ID_LENGTH, type ResolvedConfig } from './config.js'
 import { restoreConsent } from './consent.js'
@@ -9,6 +9,7 @@ import { Emitter } from './emitter.js'
 import { FALLBACK_APP_VERSION, hostAppVersion, sessionMetrics } from './environment.js'
 import { DEVICE_ID_KEY } from './file-storage.js'
 import { Health } from './health.js'
+import { enableIdentifierHashing } from './identifiers.js'
 import type { LocationParams } from './location.js'
 import { TelemeterLogger } from './logger.js'
 import { Gate, type KillSwitch } from './policy.js'
@@ -17,12 +18,14 @@ import { fetchRemoteConfigOf, restoreRemoteConfig } from './remote-config.js'
 import type { RequestParams } from './request.js'
 import { cleanDeviceId, Sanitizer } from './sanitize.js'
 import { Sender } from './sender.js'
-import { endSessionOf } from './session.js'
+import { startServerConfig } from './server-config.js'
+import { beginSessionOf, endSessionOf, extendSessionOf } from './session.js'
 import { createStorage, MemoryStorage, Persister } from './storage.js'
 import { Transport } from './transport.js'
 import { SDK_NAME, SDK_VERSION } from './version.js'
 
 const cores = new WeakMap<object, TelemeterCore>()
+export const OPERATOR_CHOICE_KEY = 'operatorEnabled'
 
 /** The engine behind a public Telemeter (for adapters built into core). */
 export function coreOf(telemeter: object): TelemeterCore | undefined {
@@ -42,6 +45,15 @@ interface PreReadyRequest {
   readonly params: RequestParams
   readonly events: number
   readonly metrics: boolean
+}
+
+export interface RuntimeSettings {
+  readonly limits: Required<Limits>
+  maxEventsPerRequest: number
+  sessionUpdateIntervalMs: number
+  /** Requests older than this are dropped unsent (server setting `dort`). */
+  dropOlderThanMs: number | undefined
+  serverConfigRefreshMs: number
 }
 
 export interface EnqueueOptions {
@@ -64,10 +76,16 @@ export class TelemeterCore {
   readonly devices: DeviceRegistry
   readonly self: DeviceState
   readonly ready: Promise<void>
+  /** Settings the server may change at run time (`method=sc`); start as the config. */
+  readonly settings: RuntimeSettings
   readonly health = new Health()
   readonly consentGroups = new Map<string, Feature[]>()
   /** Location from config, sent with every session start unless the device has its own. */
   initLocation: LocationParams | undefined
+  /** The instance's own session is automatic (`sessions: 'auto'`). */
+  autoSession = false
+  /** Salted hashing of identifiers (`hashIdentifiers`), once storage is open. */
+  identifiers: { hash(id: string): string } | undefined
   appVersion = FALLBACK_APP_VERSION
   values: Record<string, string> = {}
   closed = false
@@ -88,17 +106,24 @@ export class TelemeterCore {
     killSwitch: KillSwitch | undefined,
   ) {
     this.logger = TelemeterLogger.create(config.debug, config.customLogger, () => this.health.recordWarning())
-    this.sanitizer = new Sanitizer(config.limits, this.logger)
+    this.settings = {
+      limits: { ...config.limits },
+      maxEventsPerRequest: config.maxEventsPerRequest,
+      sessionUpdateIntervalMs: config.sessionUpdateIntervalMs,
+      dropOlderThanMs: undefined,
+      serverConfigRefreshMs: 4 * 3_600_000,
+    }
+    this.sanitizer = new Sanitizer(this.settings.limits, this.logger)
     this.gate = new Gate(killSwitch, config.tracking, config.requireConsent)
     this.queue = new RequestQueue(config.maxQueueSize, (request) =>
       this.dropRequests([request], 'queue-full'),
     )
     const givenId = config.deviceId ? cleanDeviceId(config.deviceId, MAX_DEVICE_ID_LENGTH) : undefined
-    this.self = new DeviceState(givenId ?? '', givenId ?? '', givenId ? 0 : 1, true)
+    this.self = new DeviceState(givenId ?? '', '', givenId ? 0 : 1, true)
     this.devices = new DeviceRegistry(
       config.maxDevices,
       config.deviceIdleMs,
-      (id) => new DeviceState(id, id, 0, false),
+      (id) => new DeviceState(id, '', 0, false),
       (device) => this.evictDevice(device),
       (device) => endSessionOf(this, device, device.lastActivity),
     )
@@ -119,6 +144,7 @@ export class TelemeterCore {
           this.counters.retried += batch.length
         },
         maySend: () => !this.gate.killSwitch && this.gate.serverNetworking,
+        prune: () => this.pruneExpired(),
         responded: (status) => this.health.recordStatus(status),
         failed: (reason) => this.health.recordError(reason),
       })
@@ -157,6 +183,9 @@ export class TelemeterCore {
       })
     }
     await this.restore(data.requests)
+    if (this.values[OPERATOR_CHOICE_KEY] === 'false' && !this.gate.killSwitch)
+      this.gate.killSwitch = 'operator'
+    enableIdentifierHashing(this)
     this.resolveDeviceId()
     restoreConsent(this)
     restoreRemoteConfig(this)
@@ -169,21 +198,44 @@ export class TelemeterCore {
     for (const stored of requests) {
       let device = ''
       let events = 0
+      let createdAt = 0
       try {
-        const params = JSON.parse(stored.body) as { device_id?: unknown; events?: unknown }
+        const params = JSON.parse(stored.body) as {
+          device_id?: unknown
+          events?: unknown
+          timestamp?: unknown
+        }
         device = String(params.device_id ?? '')
         events = Array.isArray(params.events) ? params.events.length : 0
+        createdAt = Number(params.timestamp) || 0
       } catch {
-        this.dropRequests([{ ...stored, device, events }], 'invalid', 'stored request is not valid JSON')
+        this.dropRequests(
+          [{ ...stored, device, events, createdAt }],
+          'invalid',
+          'stored request is not valid JSON',
+        )
         continue
       }
-      this.queue.push({ id: stored.id, feature: stored.feature, body: stored.body, device, events })
+      this.queue.push({
+        id: stored.id,
+        feature: stored.feature,
+        body: stored.body,
+        device,
+        events,
+        createdAt,
+      })
       if (++restored % 2_000 === 0) await new Promise((resolve) => setImmediate(resolve))
     }
     if (restored > 0) this.logger.debug(`${restored} request(s) restored from storage`)
   }
 
-  private resolveDeviceId(): void {
+  /**
+   * The instance's device id: the configured one, else the one kept in
+   * storage, else a new random UUID, persisted. Not created while telemetry
+   * is switched off: an installation that never allowed telemetry keeps no id.
+   */
+  resolveDeviceId(): void {
+    if (this.self.id === '' && this.gate.killSwitch) return
     if (this.self.id) {
       if (this.values[DEVICE_ID_KEY] !== this.self.id) this.setValue(DEVICE_ID_KEY, this.self.id)
       this.setValue(DEVICE_ID_TYPE_KEY, '0')
@@ -192,7 +244,6 @@ export class TelemeterCore {
     const stored = cleanDeviceId(this.values[DEVICE_ID_KEY], MAX_DEVICE_ID_LENGTH)
     const id = stored ?? randomUUID()
     this.self.id = id
-    this.self.wireId = this.wireIdOf(id)
     this.self.idType = stored && this.values[DEVICE_ID_TYPE_KEY] === '0' ? 0 : 1
     if (!stored) this.setValue(DEVICE_ID_KEY, id)
   }
@@ -202,18 +253,73 @@ export class TelemeterCore {
     const waiting = this.preReady
     this.preReady = []
     for (const entry of waiting) this.commit(entry)
-    if (this.closed || this.gate.killSwitch) return
+    if (this.closed || !this.transport) return
     const tick = setInterval(() => this.tick(), this.config.flushIntervalMs)
     tick.unref()
     this.timers.push(tick)
     this.health.start(this)
-    if (this.config.remoteConfigAuto) void fetchRemoteConfigOf(this, this.self, undefined)
+    if (this.config.serverConfig) startServerConfig(this)
+    if (this.config.remoteConfigAuto && !this.gate.killSwitch)
+      void fetchRemoteConfigOf(this, this.self, undefined)
     this.sender?.schedule()
   }
 
-  /** The id sent on the wire for a device id. */
+  /**
+   * The operator's choice (`setEnabled`). Off: everything queued or pending
+   * is dropped and nothing is sent; on: recording and delivery resume.
+   * Higher switches (environment, config) cannot be overridden from here.
+   */
+  setOperatorChoice(enabled: boolean): void {
+    this.setValue(OPERATOR_CHOICE_KEY, enabled ? 'true' : 'false')
+    if (!enabled) {
+      if (this.gate.killSwitch) return
+      this.gate.killSwitch = 'operator'
+      this.flushPending()
+      const queued = this.queue.peek(this.queue.size)
+      if (queued.length > 0) this.dropRequests(queued, 'disabled', 'telemetry switched off by the operator')
+      for (const entry of this.preReady.splice(0)) this.refuse(entry.feature, 'disabled', entry.events)
+      return
+    }
+    if (this.gate.killSwitch !== 'operator') return
+    this.gate.killSwitch = undefined
+    if (this.isReady) this.resolveDeviceId()
+    if (this.autoSession && !this.self.sessionActive) beginSessionOf(this, this.self)
+    this.resumeSending()
+  }
+
+  /** The id sent on the wire for a device id (hashed when `hashIdentifiers` is on). */
   wireIdOf(id: string): string {
-    return id
+    return this.identifiers ? this.identifiers.hash(id) : id
+  }
+
+  /** A device's wire id, computed once per device and only once storage is open (the hash salt lives there). */
+  wireOf(device: DeviceState): string {
+    if (device.wireId === '') device.wireId = this.wireIdOf(device.id)
+    return device.wireId
+  }
+
+  /** Queued data survives a restart. */
+  get storageDurable(): boolean {
+    return this.persister.durable
+  }
+
+  /** Synchronously persist what is pending (a dying process). */
+  persistNow(): void {
+    this.persister.persistSync()
+  }
+
+  /** Sending was switched back on (server `networking`, operator choice): go. */
+  resumeSending(): void {
+    this.sender?.schedule()
+  }
+
+  /** Drop requests older than the server's `dort` setting, oldest first. */
+  private pruneExpired(): void {
+    const maxAge = this.settings.dropOlderThanMs
+    if (maxAge === undefined) return
+    const cutoff = Date.now() - maxAge
+    const expired = this.queue.peek(this.queue.size, (request) => request.createdAt < cutoff)
+    if (expired.length > 0) this.dropRequests(expired, 'expired', 'older than the server setting dort allows')
   }
 
   /** Add a timer that dies with the instance (never keeps the process alive). */
@@ -255,7 +361,7 @@ export class TelemeterCore {
     device.pendingCount++
     this.pendingTotal++
     if (device.pendingCount === 1) this.dirty.add(device)
-    if (bucket.length >= this.config.maxEventsPerRequest) this.flushDevice(device)
+    if (bucket.length >= this.settings.maxEventsPerRequest) this.flushDevice(device)
     else if (this.pendingTotal >= PENDING_SOFT_LIMIT && !this.earlyFlushScheduled) {
       this.earlyFlushScheduled = true
       setImmediate(() => this.flushPending())
@@ -271,8 +377,8 @@ export class TelemeterCore {
     device.pendingCount = 0
     this.dirty.delete(device)
     for (const [feature, events] of Object.entries(pending) as [Feature, object[]][]) {
-      for (let i = 0; i < events.length; i += this.config.maxEventsPerRequest) {
-        const chunk = events.slice(i, i + this.config.maxEventsPerRequest)
+      for (let i = 0; i < events.length; i += this.settings.maxEventsPerRequest) {
+        const chunk = events.slice(i, i + this.settings.maxEventsPerRequest)
         this.enqueue(device, feature, { events: chunk }, chunk.length)
       }
     }
@@ -316,7 +422,7 @@ export class TelemeterCore {
 
   private commit(entry: PreReadyRequest): void {
     const { device, feature, params, events } = entry
-    params.device_id = device.wireId
+    params.device_id = this.wireOf(device)
     if (entry.metrics) params.metrics = this.metrics()
     if (device === this.self) params.t = this.self.idType
     params.rr = this.queue.size
@@ -328,8 +434,9 @@ export class TelemeterCore {
       id: this.queue.allocateId(),
       feature,
       body: JSON.stringify(params),
-      device: device.wireId,
+      device: params.device_id as string,
       events,
+      createdAt: params.timestamp as number,
     }
     this.queue.push(request)
     this.persister.append(request)
@@ -338,6 +445,14 @@ export class TelemeterCore {
 
   private tick(): void {
     try {
+      const self = this.self
+      if (
+        this.autoSession &&
+        self.sessionActive &&
+        this.clock.timestamp() - self.sessionUpdatedAt >= this.settings.sessionUpdateIntervalMs
+      ) {
+        extendSessionOf(this, self)
+      }
       this.flushPending()
       this.devices.sweep(this.clock.timestamp())
       void this.persister.persist()
@@ -408,7 +523,8 @@ export class TelemeterCore {
       this.refuse(feature, reason, events.length)
     }
     const removed = this.queue.purge(
-      (request) => request.feature === feature && (only === undefined || request.device === only.wireId),
+      (request) =>
+        request.feature === feature && (only === undefined || request.device === this.wireOf(only)),
     )
     this.preReady = this.preReady.filter((entry) => {
       const drop = entry.feature === feature && (only === undefined || entry.device === only)

@@ -65,6 +65,7 @@ export interface ResolvedConfig {
   readonly limits: Readonly<Required<Limits>>
   readonly maxDevices: number
   readonly deviceIdleMs: number
+  readonly hashIdentifiers: boolean
   readonly retryBaseDelayMs: number
   readonly retryMaxDelayMs: number
   readonly remoteConfigAuto: boolean
@@ -148,7 +149,7 @@ export function resolveConfig(config: TelemeterConfig, disabled: boolean): Resol
     tracking: Object.freeze({ ...(config.tracking ?? {}) }),
     disabled,
     debug: debug === true || debug === 'print' || (typeof debug === 'object' && debug !== null),
-    printPayloads: debug === 'print',
+    printPayloads: debug === 'print' || envFlag('TELEMETER_DEBUG'),
     customLogger: typeof debug === 'object' && debug !== null ? debug : undefined,
     sessions: config.sessions === 'manual' ? 'manual' : 'auto',
     sessionUpdateIntervalMs: positiveInt(
@@ -167,6 +168,7 @@ export function resolveConfig(config: TelemeterConfig, disabled: boolean): Resol
     limits: Object.freeze({ ...DEFAULT_LIMITS, ...pickLimits(config.limits) }),
     maxDevices: positiveInt(config, 'maxDevices', DEFAULT_MAX_DEVICES),
     deviceIdleMs: positiveInt(config, 'deviceIdleMs', DEFAULT_DEVICE_IDLE_MS, 1_000),
+    hashIdentifiers: config.hashIdentifiers === true,
     retryBaseDelayMs: positiveInt(config.retry ?? {}, 'baseDelayMs', DEFAULT_RETRY_BASE_DELAY_MS, 10),
     retryMaxDelayMs: positiveInt(config.retry ?? {}, 'maxDelayMs', DEFAULT_RETRY_MAX_DELAY_MS, 10),
     remoteConfigAuto: config.remoteConfig?.auto === true,

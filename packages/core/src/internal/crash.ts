@@ -79,9 +79,9 @@ export function addBreadcrumbOf(core: TelemeterCore, device: DeviceState, messag
     return
   }
   const crumbs = (device.breadcrumbs ??= [])
-  crumbs.push(core.sanitizer.string(message, core.config.limits.valueSize, 'breadcrumb'))
-  if (crumbs.length > core.config.limits.breadcrumbCount)
-    crumbs.splice(0, crumbs.length - core.config.limits.breadcrumbCount)
+  crumbs.push(core.sanitizer.string(message, core.settings.limits.valueSize, 'breadcrumb'))
+  if (crumbs.length > core.settings.limits.breadcrumbCount)
+    crumbs.splice(0, crumbs.length - core.settings.limits.breadcrumbCount)
 }
 
 /** The crash object of PROTOCOL §2.11, with every field the server requires always present. */
@@ -92,7 +92,7 @@ export function buildCrash(
   options: CaptureErrorOptions | undefined,
 ): Record<string, unknown> {
   const { name, stack } = describeThrown(error)
-  const { stackTraceLines, stackTraceLineLength } = core.config.limits
+  const { stackTraceLines, stackTraceLineLength } = core.settings.limits
   const memory = process.memoryUsage()
   const crash: Record<string, unknown> = {
     _os: osName(),
@@ -127,4 +127,31 @@ export function captureErrorOf(
   // A crash never overtakes the events recorded before it.
   core.flushDevice(device)
   core.enqueue(device, 'crashes', { crash }, 0)
+}
+
+/**
+ * `captureUncaught`: report uncaught exceptions (and unhandled rejections
+ * Node raises as exceptions) as fatal crashes and write them to disk
+ * synchronously. Uses `uncaughtExceptionMonitor`, which observes without
+ * changing Node's behaviour: the process still prints the error and exits
+ * with the same code. Returns the uninstaller.
+ */
+export function installUncaughtCapture(core: TelemeterCore, device: () => DeviceState): () => void {
+  const monitor = (error: unknown, origin: string) => {
+    try {
+      if (core.closed) return
+      captureErrorOf(core, device(), error, {
+        fatal: true,
+        segmentation: {
+          origin: origin === 'unhandledRejection' ? 'unhandledRejection' : 'uncaughtException',
+        },
+      })
+      core.flushPending()
+      core.persistNow()
+    } catch {
+      // Never add a second failure to a dying process.
+    }
+  }
+  process.on('uncaughtExceptionMonitor', monitor)
+  return () => process.off('uncaughtExceptionMonitor', monitor)
 }

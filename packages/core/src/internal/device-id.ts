@@ -37,7 +37,7 @@ export function changeDeviceIdOf(
   const merge = options !== null && typeof options === 'object' && options.merge === true
   if (device !== core.self) core.devices.release(id)
   core.flushDevice(device)
-  const oldWireId = device.wireId
+  const oldWireId = core.wireOf(device)
   if (merge) {
     rename(core, device, id)
     core.enqueue(device, 'internal', { old_device_id: oldWireId }, 0)
@@ -62,12 +62,12 @@ export function changeDeviceIdOf(
 function rename(core: TelemeterCore, device: DeviceState, id: string): void {
   if (device === core.self) {
     device.id = id
-    device.wireId = core.wireIdOf(id)
+    device.wireId = ''
     core.setValue(DEVICE_ID_KEY, id)
     core.setValue(DEVICE_ID_TYPE_KEY, '0')
   } else {
     core.devices.rename(device, id)
-    device.wireId = core.wireIdOf(id)
+    device.wireId = ''
   }
   device.idType = 0
 }

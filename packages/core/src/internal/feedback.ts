@@ -3,6 +3,7 @@ import type { TelemeterCore } from './client.js'
 import { describe } from './config.js'
 import type { DeviceState } from './devices.js'
 import { osName } from './environment.js'
+import { outgoingEmail } from './identifiers.js'
 
 export const STAR_RATING_EVENT = '[CLY]_star_rating'
 
@@ -22,14 +23,14 @@ export function recordRatingOf(core: TelemeterCore, device: DeviceState, input: 
     )
     return core.refuse('star-rating', 'invalid', 1)
   }
-  const { valueSize } = core.config.limits
+  const { valueSize } = core.settings.limits
   const segmentation: Record<string, unknown> = { platform: osName(), app_version: core.appVersion, rating }
   if (typeof widgetId === 'string' && widgetId)
     segmentation.widget_id = core.sanitizer.string(widgetId, valueSize, 'widgetId')
   if (typeof comment === 'string' && comment)
     segmentation.comment = core.sanitizer.string(comment, valueSize * 4, 'comment')
   if (typeof email === 'string' && email)
-    segmentation.email = core.sanitizer.string(email, valueSize, 'email')
+    segmentation.email = outgoingEmail(core, core.sanitizer.string(email, valueSize, 'email'))
   if (typeof contactMe === 'boolean') segmentation.contactMe = contactMe
   const timestamp = core.clock.timestamp()
   core.record(device, 'star-rating', {

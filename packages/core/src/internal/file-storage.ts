@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs'
+import { appendFileSync, createReadStream, createWriteStream } from 'node:fs'
 import { type FileHandle, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -89,6 +89,17 @@ export class FileStorage implements StorageAdapter {
     ) {
       await this.compact()
     }
+  }
+
+  /** For a dying process only: the one place this storage writes synchronously. */
+  appendSync(requests: readonly StoredRequest[]): void {
+    if (!this.dir || requests.length === 0) return
+    let chunk = ''
+    for (const request of requests) {
+      chunk += encodeAppend(request)
+      this.live.add(request.id)
+    }
+    appendFileSync(join(this.dir, JOURNAL_FILE), chunk)
   }
 
   async setValue(key: string, value: string | null): Promise<void> {

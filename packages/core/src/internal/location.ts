@@ -34,7 +34,7 @@ export function locationParams(core: TelemeterCore, input: unknown): LocationPar
       core.logger.warnOnce('location:city', 'city must be a non-empty string')
     else if (!params.country_code)
       core.logger.warnOnce('location:city-only', 'city is sent only together with countryCode; ignored')
-    else params.city = core.sanitizer.string(city.trim(), core.config.limits.valueSize, 'city')
+    else params.city = core.sanitizer.string(city.trim(), core.settings.limits.valueSize, 'city')
   }
   if (latitude !== undefined || longitude !== undefined) {
     const valid =

@@ -3,7 +3,7 @@ import { type QueuedRequest, RequestQueue } from './queue.js'
 
 const make = (queue: RequestQueue, feature: QueuedRequest['feature'] = 'events'): QueuedRequest => {
   const id = queue.allocateId()
-  return { id, feature, body: `{"n":${id}}`, device: 'd', events: 1 }
+  return { id, feature, body: `{"n":${id}}`, device: 'd', events: 1, createdAt: id }
 }
 
 describe('RequestQueue', () => {
@@ -36,7 +36,7 @@ describe('RequestQueue', () => {
 
   it('continues ids after restored requests', () => {
     const queue = new RequestQueue(100, () => {})
-    queue.push({ id: 41, feature: 'events', body: '{}', device: 'd', events: 0 })
+    queue.push({ id: 41, feature: 'events', body: '{}', device: 'd', events: 0, createdAt: 0 })
     expect(queue.allocateId()).toBe(42)
   })
 

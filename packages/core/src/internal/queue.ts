@@ -6,6 +6,8 @@ export interface QueuedRequest extends StoredRequest {
   readonly device: string
   /** Events inside it, for the accounting of `sent` and `dropped`. */
   readonly events: number
+  /** Its `timestamp` (ms), for the server's `dort` age limit. */
+  readonly createdAt: number
 }
 
 /**

@@ -81,7 +81,7 @@ export async function fetchRemoteConfigOf(
   const params: Record<string, unknown> = {
     method: 'rc',
     app_key: core.config.appKey,
-    device_id: device.wireId,
+    device_id: core.wireOf(device),
     t: device.idType,
     timestamp,
     hour: core.clock.hourOf(timestamp),

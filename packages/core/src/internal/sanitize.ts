@@ -18,6 +18,7 @@ const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
  */
 export class Sanitizer {
   constructor(
+    /** Shared with the runtime settings: server-side settings may change it. */
     private readonly limits: Readonly<Required<Limits>>,
     private readonly logger: TelemeterLogger,
   ) {}

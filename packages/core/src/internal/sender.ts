@@ -14,6 +14,8 @@ export interface SenderHooks {
   retrying(batch: readonly QueuedRequest[], reason: string): void
   /** May sending happen at all right now (kill switches, networking switch)? */
   maySend(): boolean
+  /** Drop what may no longer be sent (age limits) before a batch is picked. */
+  prune?(): void
   /** The server answered with this HTTP status. */
   responded?(status: number): void
   /** An attempt failed (network error or refusal). */
@@ -96,6 +98,7 @@ export class Sender {
 
   private async loop(): Promise<void> {
     while (!this.stopped && this.queue.size > 0 && this.hooks.maySend()) {
+      this.hooks.prune?.()
       const batch = this.pickBatch()
       if (batch.length === 0) return
       const endpoint = batch.length === 1 || this.config.salt ? '/i' : '/i/bulk'

@@ -62,7 +62,7 @@ export function endSessionOf(core: TelemeterCore, device: DeviceState, endedAt?:
 export function touchSessionOf(core: TelemeterCore, device: DeviceState, idleMs: number): void {
   if (device.sessionIdleMs !== idleMs) core.devices.watchSessionIdle(device, idleMs)
   if (!device.sessionActive) beginSessionOf(core, device)
-  else if (core.clock.timestamp() - device.sessionUpdatedAt >= core.config.sessionUpdateIntervalMs) {
+  else if (core.clock.timestamp() - device.sessionUpdatedAt >= core.settings.sessionUpdateIntervalMs) {
     extendSessionOf(core, device)
   }
 }

@@ -84,6 +84,21 @@ export class Persister {
     return this.running
   }
 
+  /**
+   * Write pending appends synchronously (the process is dying). An append
+   * already handed to the adapter asynchronously is in the kernel's hands.
+   */
+  persistSync(): void {
+    if (this.failed || !this.adapter.appendSync || this.pendingAppends.size === 0) return
+    const appends = [...this.pendingAppends.values()]
+    this.pendingAppends.clear()
+    try {
+      this.adapter.appendSync(appends)
+    } catch {
+      // Nothing more can be done for a process that is going down.
+    }
+  }
+
   async close(): Promise<void> {
     await this.persist()
     await this.persist()

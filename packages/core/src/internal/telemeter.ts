@@ -6,29 +6,38 @@ import type {
   TelemeterConfig,
   TelemeterEventMap,
   TelemeterStats,
+  TelemeterStatus,
+  TrackingPolicy,
 } from '../types.js'
 import { registerCore, TelemeterCore } from './client.js'
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, describe, MAX_DEVICE_ID_LENGTH, resolveConfig } from './config.js'
 import { groupFeaturesOf } from './consent.js'
+import { installUncaughtCapture } from './crash.js'
 import { activeKillSwitch } from './policy.js'
+import { setTrackingOf } from './policy-runtime.js'
 import { cleanDeviceId } from './sanitize.js'
 import { guard, RefusingScope, Scope } from './scope.js'
-import { beginSessionOf, endSessionOf, extendSessionOf } from './session.js'
+import { beginSessionOf, endSessionOf } from './session.js'
+import { statusOf } from './status.js'
 
 class TelemeterInstance extends Scope implements Telemeter {
   private shutdownPromise: Promise<void> | undefined
+  private uninstallUncaught: (() => void) | undefined
   private readonly refusing: RefusingScope
 
   constructor(core: TelemeterCore) {
     super(core, undefined)
     registerCore(this, core)
     this.refusing = new RefusingScope(core)
+    if (core.config.captureUncaught && !core.gate.killSwitch) {
+      this.uninstallUncaught = installUncaughtCapture(core, () => core.self)
+    }
     if (core.config.sessions === 'auto' && !core.gate.killSwitch) {
       core.ready.then(
         () => {
           if (core.closed) return
-          beginSessionOf(core, core.self)
-          core.addTimer(() => extendSessionOf(core, core.self), core.config.sessionUpdateIntervalMs)
+          core.autoSession = true
+          if (!core.gate.killSwitch) beginSessionOf(core, core.self)
         },
         (error: Error) => core.reportError(error),
       )
@@ -69,6 +78,7 @@ class TelemeterInstance extends Scope implements Telemeter {
         : DEFAULT_SHUTDOWN_TIMEOUT_MS
     this.shutdownPromise = (async () => {
       try {
+        this.uninstallUncaught?.()
         if (core.readyNow && core.self.sessionActive) endSessionOf(core, core.self)
         else core.ready.then(() => core.self.sessionActive && endSessionOf(core, core.self)).catch(() => {})
         await core.close(timeoutMs)
@@ -89,6 +99,27 @@ class TelemeterInstance extends Scope implements Telemeter {
 
   off<K extends keyof TelemeterEventMap>(type: K, listener: TelemeterEventMap[K]): void {
     this.core.emitter.off(type, listener)
+  }
+
+  setTracking(policy: TrackingPolicy): void {
+    guard(this.core, 'setTracking', 'internal', () => setTrackingOf(this.core, policy))
+  }
+
+  setEnabled(enabled: boolean): void {
+    guard(this.core, 'setEnabled', 'internal', () => {
+      if (typeof enabled !== 'boolean') {
+        this.core.logger.warnOnce(
+          'setEnabled',
+          `setEnabled needs true or false, got ${describe(enabled)}; ignored`,
+        )
+        return
+      }
+      this.core.setOperatorChoice(enabled)
+    })
+  }
+
+  status(): TelemeterStatus {
+    return statusOf(this.core)
   }
 
   groupFeatures(groups: Record<string, Feature[]>): void {

@@ -2,6 +2,7 @@ import type { UserData, UserDetails } from '../types.js'
 import type { TelemeterCore } from './client.js'
 import { describe } from './config.js'
 import type { DeviceState } from './devices.js'
+import { outgoingEmail } from './identifiers.js'
 
 const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 const STRING_FIELDS = ['name', 'username', 'email', 'organization', 'phone'] as const
@@ -27,11 +28,11 @@ function safeKey(core: TelemeterCore, key: unknown, what: string): string | unde
     )
     return undefined
   }
-  return core.sanitizer.string(key, core.config.limits.keyLength, 'user property key')
+  return core.sanitizer.string(key, core.settings.limits.keyLength, 'user property key')
 }
 
 function scalar(core: TelemeterCore, value: unknown, what: string): Scalar | undefined {
-  if (typeof value === 'string') return core.sanitizer.string(value, core.config.limits.valueSize, what)
+  if (typeof value === 'string') return core.sanitizer.string(value, core.settings.limits.valueSize, what)
   if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean') return value
   core.logger.warnOnce(
     `user:value:${what}`,
@@ -67,9 +68,13 @@ export function userDetailsParams(core: TelemeterCore, input: unknown): Record<s
   for (const field of STRING_FIELDS) {
     if (details[field] === undefined) continue
     const value = details[field]
-    if (typeof value === 'string')
-      result[field] = core.sanitizer.string(value, core.config.limits.valueSize, field)
-    else core.logger.warnOnce(`user:${field}`, `${field} must be a string, got ${describe(value)}; ignored`)
+    if (typeof value === 'string') {
+      const clean = core.sanitizer.string(value, core.settings.limits.valueSize, field)
+      // A person's identifiers leave the process hashed when hashIdentifiers is on.
+      if (field === 'email') result[field] = outgoingEmail(core, clean)
+      else if (field === 'username' && core.identifiers) result[field] = core.identifiers.hash(clean)
+      else result[field] = clean
+    } else core.logger.warnOnce(`user:${field}`, `${field} must be a string, got ${describe(value)}; ignored`)
   }
   if (details.picture !== undefined) {
     if (typeof details.picture === 'string')

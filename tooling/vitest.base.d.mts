@@ -4,4 +4,5 @@ export declare function testConfig(options?: {
   exclude?: string[]
   testTimeout?: number
   reliability?: boolean
+  passWithNoTests?: boolean
 }): ViteUserConfig

@@ -6,7 +6,9 @@ const nodeMajor = Number(process.versions.node.split('.')[0])
  * through require(esm)); they are selected by the Node version instead of
  * being skipped, and CI runs the whole suite on Node 20 and on Node 24.
  * Reliability scenarios (`*.reliability.test.ts`) run under their own task.
- * @param {{ include?: string[], exclude?: string[], testTimeout?: number, reliability?: boolean }} [options]
+ * `passWithNoTests` is for the compat packages, whose suites may all be
+ * Node 22+ only.
+ * @param {{ include?: string[], exclude?: string[], testTimeout?: number, reliability?: boolean, passWithNoTests?: boolean }} [options]
  * @returns {import('vitest/config').ViteUserConfig}
  */
 export function testConfig(options = {}) {
@@ -27,6 +29,7 @@ export function testConfig(options = {}) {
       testTimeout: options.testTimeout ?? 20_000,
       hookTimeout: 20_000,
       pool: 'forks',
+      passWithNoTests: options.passWithNoTests ?? false,
       reporters: process.env.CI ? ['dot'] : ['default'],
     },
   }

@@ -17,6 +17,7 @@ export { TELEMETER_REQUEST_HEADER } from './internal/transport.js'
 export type {
   CaptureErrorOptions,
   ChangeDeviceIdOptions,
+  ConversionOptions,
   DeviceScope,
   DropInfo,
   DropReason,
@@ -31,6 +32,7 @@ export type {
   Limits,
   LocationOptions,
   Logger,
+  OutgoingRequest,
   RatingOptions,
   RemoteConfigOptions,
   ResponseByteCount,

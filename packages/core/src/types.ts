@@ -184,10 +184,43 @@ export interface TelemeterConfig {
    * @default false
    */
   hashIdentifiers?: boolean
+  /** Metrics merged over the automatic ones (`_os`, `_app_version`...) of session starts and remote-config requests. @default {} */
+  metrics?: Record<string, string>
+  /** Country of the instance's device, sent with every session start (ISO 3166-1 alpha-2). */
+  countryCode?: string
+  /** City of the instance's device (only with `countryCode`). */
+  city?: string
+  /** IP address to geo-locate the instance's device by. */
+  ip?: string
+  /**
+   * Adjust each HTTP request to the server before it leaves: headers, a proxy
+   * agent, the user agent. Mutate the object; a throwing hook is ignored with a warning.
+   * @example beforeRequest: (request) => { request.headers['x-api-gateway-key'] = process.env.GATEWAY_KEY! }
+   */
+  beforeRequest?: (request: OutgoingRequest) => void
   /** Backoff between failed deliveries: exponential from `baseDelayMs` up to `maxDelayMs`, with jitter. @default { baseDelayMs: 1_000, maxDelayMs: 300_000 } */
   retry?: { baseDelayMs?: number; maxDelayMs?: number }
   /** Fetch the server-side SDK settings (`/o/sdk?method=sc`) on start and every `scui` hours. @default true */
   serverConfig?: boolean
+}
+
+/** An HTTP request to the Countly server, as {@link TelemeterConfig.beforeRequest} sees it. */
+export interface OutgoingRequest {
+  readonly method: 'GET' | 'POST'
+  /** Full URL, with the query string for GET. */
+  readonly url: URL
+  /** Mutable request headers (lower-case names). */
+  headers: Record<string, string>
+  /** Agent to send through (set a proxy agent here). */
+  agent: import('node:http').Agent | undefined
+}
+
+/** Options of {@link DeviceScope.reportConversion}. */
+export interface ConversionOptions {
+  /** The campaign id from Countly's attribution. */
+  campaignId: string
+  /** The campaign user id, when known. */
+  campaignUser?: string
 }
 
 /** Options of a custom event. */
@@ -501,6 +534,17 @@ export interface DeviceScope {
    * @example telemeter.forDevice(anonymousId).changeDeviceId(user.id, { merge: true })
    */
   changeDeviceId(newId: string, options: ChangeDeviceIdOptions): void
+  /**
+   * Report an attribution conversion; sent once per device, later calls are ignored.
+   * @example telemeter.forDevice(user.id).reportConversion({ campaignId: 'spring-sale' })
+   */
+  reportConversion(conversion: ConversionOptions): void
+  /**
+   * Queue a raw `/i` request with your own parameters; only the missing
+   * protocol parameters (app_key, device_id, time and SDK fields) are added.
+   * @example telemeter.request({ events: [{ key: 'imported', count: 3 }] })
+   */
+  request(params: Record<string, unknown>): void
 }
 
 /** A Telemeter instance: the scope of its own device plus delivery control. */
@@ -543,6 +587,8 @@ export interface Telemeter extends DeviceScope {
   setEnabled(enabled: boolean): void
   /** Whether telemetry runs, and which switch decided. */
   status(): TelemeterStatus
+  /** Report the `app_start` trace: from process start to this call. Once per process. */
+  reportAppStart(): void
 }
 
 /** A rule of {@link HttpInstrumentationOptions.ignore}: an exact path (`'/internal/*'` for a prefix), a RegExp tested on the path, or a predicate on the request. */

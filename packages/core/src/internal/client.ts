@@ -10,7 +10,7 @@ import { FALLBACK_APP_VERSION, hostAppVersion, sessionMetrics } from './environm
 import { DEVICE_ID_KEY } from './file-storage.js'
 import { Health } from './health.js'
 import { enableIdentifierHashing } from './identifiers.js'
-import type { LocationParams } from './location.js'
+import { type LocationParams, locationParams } from './location.js'
 import { TelemeterLogger } from './logger.js'
 import { Gate, type KillSwitch } from './policy.js'
 import { type QueuedRequest, RequestQueue } from './queue.js'
@@ -45,6 +45,7 @@ interface PreReadyRequest {
   readonly params: RequestParams
   readonly events: number
   readonly metrics: boolean
+  readonly raw: boolean
 }
 
 export interface RuntimeSettings {
@@ -59,6 +60,8 @@ export interface RuntimeSettings {
 export interface EnqueueOptions {
   /** Add the automatic metrics (`begin_session`, remote config). */
   readonly metrics?: boolean
+  /** A raw request (`request()`): the host's own parameters win over the common ones. */
+  readonly raw?: boolean
 }
 
 /**
@@ -82,6 +85,8 @@ export class TelemeterCore {
   readonly consentGroups = new Map<string, Feature[]>()
   /** Location from config, sent with every session start unless the device has its own. */
   initLocation: LocationParams | undefined
+  /** `reportAppStart()` happened in this process. */
+  appStartReported = false
   /** The instance's own session is automatic (`sessions: 'auto'`). */
   autoSession = false
   /** Salted hashing of identifiers (`hashIdentifiers`), once storage is open. */
@@ -114,6 +119,7 @@ export class TelemeterCore {
       serverConfigRefreshMs: 4 * 3_600_000,
     }
     this.sanitizer = new Sanitizer(this.settings.limits, this.logger)
+    if (config.initLocation) this.initLocation = locationParams(this, config.initLocation)
     this.gate = new Gate(killSwitch, config.tracking, config.requireConsent)
     this.queue = new RequestQueue(config.maxQueueSize, (request) =>
       this.dropRequests([request], 'queue-full'),
@@ -136,6 +142,12 @@ export class TelemeterCore {
         timeoutMs: config.requestTimeoutMs,
         headers: config.headers,
         agent: config.agent,
+        beforeRequest: config.beforeRequest,
+        onHookError: (error) =>
+          this.logger.warnOnce(
+            'beforeRequest',
+            `beforeRequest threw (${error.message}); the request is sent unchanged`,
+          ),
       })
       this.sender = new Sender(config, this.queue, this.transport, this.logger, {
         delivered: (batch, endpoint) => this.delivered(batch, endpoint),
@@ -339,8 +351,9 @@ export class TelemeterCore {
     return this.isReady
   }
 
+  /** Automatic metrics, with the configured `metrics` override merged in. */
   metrics(): Record<string, string> {
-    return sessionMetrics(this.appVersion)
+    return { ...sessionMetrics(this.appVersion), ...this.config.metrics }
   }
 
   setValue(key: string, value: string | null): void {
@@ -410,9 +423,21 @@ export class TelemeterCore {
       sdk_version: SDK_VERSION,
       ...params,
     }
-    const entry = { device, feature, params: full, events, metrics: options?.metrics === true }
+    const entry = {
+      device,
+      feature,
+      params: full,
+      events,
+      metrics: options?.metrics === true,
+      raw: options?.raw === true,
+    }
     if (this.isReady) this.commit(entry)
     else this.preReady.push(entry)
+  }
+
+  /** `request()`: the host's parameters, completed with only the protocol parameters they lack. */
+  enqueueRaw(device: DeviceState, params: RequestParams, events: number): void {
+    this.enqueue(device, 'internal', params, events, { raw: true })
   }
 
   /** True before storage is open; requests are held in memory until then. */
@@ -422,10 +447,10 @@ export class TelemeterCore {
 
   private commit(entry: PreReadyRequest): void {
     const { device, feature, params, events } = entry
-    params.device_id = this.wireOf(device)
+    if (!entry.raw || params.device_id === '') params.device_id = this.wireOf(device)
     if (entry.metrics) params.metrics = this.metrics()
-    if (device === this.self) params.t = this.self.idType
-    params.rr = this.queue.size
+    if (device === this.self && !entry.raw) params.t = this.self.idType
+    if (!entry.raw || params.rr === undefined) params.rr = this.queue.size
     if (this.config.printPayloads) {
       this.logger.notice(`payload (not sent, debug: 'print'): ${JSON.stringify(params)}`)
       return

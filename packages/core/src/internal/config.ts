@@ -66,6 +66,9 @@ export interface ResolvedConfig {
   readonly maxDevices: number
   readonly deviceIdleMs: number
   readonly hashIdentifiers: boolean
+  readonly metrics: Readonly<Record<string, string>>
+  readonly initLocation: { countryCode?: string; city?: string; ip?: string } | undefined
+  readonly beforeRequest: TelemeterConfig['beforeRequest']
   readonly retryBaseDelayMs: number
   readonly retryMaxDelayMs: number
   readonly remoteConfigAuto: boolean
@@ -169,12 +172,33 @@ export function resolveConfig(config: TelemeterConfig, disabled: boolean): Resol
     maxDevices: positiveInt(config, 'maxDevices', DEFAULT_MAX_DEVICES),
     deviceIdleMs: positiveInt(config, 'deviceIdleMs', DEFAULT_DEVICE_IDLE_MS, 1_000),
     hashIdentifiers: config.hashIdentifiers === true,
+    metrics: Object.freeze(stringRecord(config.metrics)),
+    initLocation:
+      config.countryCode !== undefined || config.city !== undefined || config.ip !== undefined
+        ? { countryCode: config.countryCode, city: config.city, ip: config.ip }
+        : undefined,
+    beforeRequest: typeof config.beforeRequest === 'function' ? config.beforeRequest : undefined,
     retryBaseDelayMs: positiveInt(config.retry ?? {}, 'baseDelayMs', DEFAULT_RETRY_BASE_DELAY_MS, 10),
     retryMaxDelayMs: positiveInt(config.retry ?? {}, 'maxDelayMs', DEFAULT_RETRY_MAX_DELAY_MS, 10),
     remoteConfigAuto: config.remoteConfig?.auto === true,
     captureUncaught: config.captureUncaught === true,
     serverConfig: config.serverConfig !== false,
   })
+}
+
+function stringRecord(value: unknown): Record<string, string> {
+  if (value === undefined) return {}
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TelemeterConfigError(
+      'metrics',
+      `expected an object of metric -> string, got ${describe(value)}`,
+    )
+  }
+  const result: Record<string, string> = {}
+  for (const [key, inner] of Object.entries(value)) {
+    if (typeof inner === 'string' || typeof inner === 'number') result[key] = String(inner)
+  }
+  return result
 }
 
 function pickLimits(limits: Limits | undefined): Limits {

@@ -30,6 +30,8 @@ export class DeviceState {
   viewsInSession = 0
   /** Custom property operations waiting for `userData.save()`. */
   userChanges: Record<string, CustomChange> | undefined
+  /** A conversion (`reportConversion`) was sent for this device. */
+  conversionReported = false
   /** Client IP sent with session starts (adapters with `trackIp`). */
   ip: string | undefined
   /** Scope handle, created on first use and reused. */

@@ -1,6 +1,7 @@
 import type {
   CaptureErrorOptions,
   ChangeDeviceIdOptions,
+  ConversionOptions,
   DeviceScope,
   EventOptions,
   Feature,
@@ -21,6 +22,7 @@ import { DeviceState } from './devices.js'
 import { cancelEventOf, endEventOf, recordEvent, startEventOf } from './events.js'
 import { recordRatingOf } from './feedback.js'
 import { disableLocationOf, setLocationOf } from './location.js'
+import { rawRequestOf, reportConversionOf } from './parity.js'
 import { fetchRemoteConfigOf, getRemoteConfigOf } from './remote-config.js'
 import { beginSessionOf, endSessionOf, extendSessionOf } from './session.js'
 import { createUserData, setUserDetailsOf } from './user.js'
@@ -185,6 +187,16 @@ export class Scope implements DeviceScope {
       this.core.reportError(error as Error)
       return key === undefined ? {} : undefined
     }
+  }
+
+  reportConversion(conversion: ConversionOptions): void {
+    guard(this.core, 'reportConversion', 'attribution', () =>
+      reportConversionOf(this.core, this.state(), conversion),
+    )
+  }
+
+  request(params: Record<string, unknown>): void {
+    guard(this.core, 'request', 'internal', () => rawRequestOf(this.core, this.state(), params))
   }
 
   changeDeviceId(newId: string, options: ChangeDeviceIdOptions): void {

@@ -13,6 +13,7 @@ import { registerCore, TelemeterCore } from './client.js'
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, describe, MAX_DEVICE_ID_LENGTH, resolveConfig } from './config.js'
 import { groupFeaturesOf } from './consent.js'
 import { installUncaughtCapture } from './crash.js'
+import { reportAppStartOf } from './parity.js'
 import { activeKillSwitch } from './policy.js'
 import { setTrackingOf } from './policy-runtime.js'
 import { cleanDeviceId } from './sanitize.js'
@@ -120,6 +121,10 @@ class TelemeterInstance extends Scope implements Telemeter {
 
   status(): TelemeterStatus {
     return statusOf(this.core)
+  }
+
+  reportAppStart(): void {
+    guard(this.core, 'reportAppStart', 'apm', () => reportAppStartOf(this.core, this.core.self))
   }
 
   groupFeatures(groups: Record<string, Feature[]>): void {

@@ -1,5 +1,6 @@
 import http from 'node:http'
 import https from 'node:https'
+import type { OutgoingRequest } from '../types.js'
 import type { WireRequest } from './request.js'
 import { SDK_NAME, SDK_VERSION } from './version.js'
 
@@ -21,6 +22,8 @@ export interface TransportOptions {
   readonly timeoutMs: number
   readonly headers: Readonly<Record<string, string>>
   readonly agent: http.Agent | undefined
+  readonly beforeRequest?: ((request: OutgoingRequest) => void) | undefined
+  readonly onHookError?: (error: Error) => void
 }
 
 /**
@@ -66,6 +69,21 @@ export class Transport {
       headers['content-type'] = request.contentType ?? 'application/x-www-form-urlencoded'
       headers['content-length'] = String(body.length)
     }
+    let agent: http.Agent | undefined = this.agent
+    if (this.options.beforeRequest) {
+      const outgoing: OutgoingRequest = {
+        method: request.method,
+        url: new URL(`${url.origin}${this.basePath}${request.path}`),
+        headers,
+        agent,
+      }
+      try {
+        this.options.beforeRequest(outgoing)
+        agent = outgoing.agent
+      } catch (error) {
+        this.options.onHookError?.(error instanceof Error ? error : new Error(String(error)))
+      }
+    }
     const client = this.secure ? https : http
     return new Promise<HttpResponse>((resolve, reject) => {
       let settled = false
@@ -85,7 +103,7 @@ export class Transport {
           method: request.method,
           path: `${this.basePath}${request.path}`,
           headers,
-          agent: this.agent,
+          agent,
         },
         (res) => {
           const chunks: Buffer[] = []

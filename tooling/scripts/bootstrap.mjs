@@ -23,7 +23,7 @@ const env = {
   ...process.env,
   TURBO_TELEMETRY_DISABLED: '1',
   TURBO_NO_UPDATE_NOTIFIER: '1',
-  FORCE_COLOR: process.env.FORCE_COLOR ?? '1',
+  ...(process.env.CI ? {} : { FORCE_COLOR: process.env.FORCE_COLOR ?? '1' }),
 }
 
 function run(cmd, args, options = {}) {

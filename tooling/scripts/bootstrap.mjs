@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { delimiter, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const PNPM_VERSION = '10.34.9'
@@ -19,8 +19,11 @@ if (major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1])) {
   process.exit(1)
 }
 
+const bin = join(root, 'node_modules', '.bin')
+// turbo spawns the package manager from each package's directory: PATH must hold absolute entries.
 const env = {
   ...process.env,
+  PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`,
   TURBO_TELEMETRY_DISABLED: '1',
   TURBO_NO_UPDATE_NOTIFIER: '1',
   ...(process.env.CI ? {} : { FORCE_COLOR: process.env.FORCE_COLOR ?? '1' }),
@@ -49,12 +52,12 @@ function ensureInstalled() {
 }
 
 ensureInstalled()
-const pnpm = join(root, 'node_modules', '.bin', 'pnpm')
-const turbo = (...args) => run(pnpm, ['exec', 'turbo', 'run', ...args])
+const pnpm = join(bin, 'pnpm')
+const turbo = (...args) => run(join(bin, 'turbo'), ['run', ...args])
 
 switch (task) {
   case 'test':
-    run(pnpm, ['exec', 'biome', 'ci', '.'])
+    run(join(bin, 'biome'), ['ci', '.'])
     turbo('build', 'typecheck', 'lint', '--output-logs=errors-only')
     turbo('test', 'test:reliability', '--concurrency=1', '--output-logs=full')
     break

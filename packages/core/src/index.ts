@@ -12,6 +12,7 @@ export {
   UNKNOWN_ROUTE,
   warnOnce,
 } from './internal/http-instrumentation.js'
+export { TRACKING_SWITCHES } from './internal/policy.js'
 export { createTelemeter } from './internal/telemeter.js'
 export { TELEMETER_REQUEST_HEADER } from './internal/transport.js'
 export type {
@@ -29,6 +30,11 @@ export type {
   HttpRequestRecord,
   HttpResponseFacts,
   IgnoreRule,
+  InstanceDecider,
+  InstanceOptions,
+  InstanceProperties,
+  InstanceStatus,
+  InstanceTelemetry,
   Limits,
   LocationOptions,
   Logger,
@@ -50,6 +56,7 @@ export type {
   TraceHandle,
   TraceOptions,
   TrackingPolicy,
+  TrackingSwitch,
   UserData,
   UserDetails,
 } from './types.js'

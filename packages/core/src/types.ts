@@ -32,6 +32,9 @@ export type Feature =
 /** Operator policy: which features may run at all. Every feature is on unless set to `false`. */
 export type TrackingPolicy = { [F in Feature]?: boolean }
 
+/** The switches of the operator policy an admin page shows (`star-rating` is `feedback` under its consent name). */
+export type TrackingSwitch = Exclude<Feature, 'star-rating' | 'attribution'>
+
 /**
  * A request as the storage layer keeps it: the JSON text of its `/i`
  * parameters, plus the bookkeeping the queue needs.
@@ -265,6 +268,23 @@ export interface DropInfo {
   readonly feature: Feature | 'internal'
   /** Server message or a human explanation. */
   readonly detail?: string
+  /**
+   * What was dropped, for dead-lettering or auditing: the `/i` parameters of
+   * each dropped request exactly as they would have been sent (`events`,
+   * `crash`... parsed). Events refused before they were batched into a
+   * request come as `{ device_id, events }`, each event as far as it was
+   * built (a refused `event()` call keeps the key and options it was given).
+   * Absent when nothing identifiable is left (records corrupted on disk,
+   * refusals of other kinds). Built on first read, so a listener that never
+   * reads it costs nothing; not enumerable, so logging the info or
+   * `JSON.stringify(info)` leaves it out.
+   * @default undefined
+   * @example
+   * telemeter.on('dropped', (info) => {
+   *   if (info.reason === 'rejected') deadLetters.push(...(info.payloads ?? []))
+   * })
+   */
+  readonly payloads?: readonly Readonly<Record<string, unknown>>[]
 }
 
 /** Payload of the `sent` event. */
@@ -589,6 +609,102 @@ export interface Telemeter extends DeviceScope {
   status(): TelemeterStatus
   /** Report the `app_start` trace: from process start to this call. Once per process. */
   reportAppStart(): void
+  /**
+   * Product telemetry for self-hosted software: an anonymous instance id,
+   * uptime (start, heartbeat, stop), feature usage and visited sections
+   * counted per day, server errors and operator-supplied server properties.
+   * One handle per Telemeter: later calls return the first handle.
+   * @example
+   * ```ts
+   * const instance = telemeter.instance({ properties: () => ({ users: db.countUsers() }) })
+   * instance.count('report.created')
+   * instance.section('settings/users')
+   * ```
+   */
+  instance(options?: InstanceOptions): InstanceTelemetry
+}
+
+/** Server properties sampled with each heartbeat: counts and flags, never personal data. */
+export type InstanceProperties = Record<string, number | string | boolean>
+
+/** Options of {@link Telemeter.instance}. */
+export interface InstanceOptions {
+  /**
+   * Time between two heartbeats (each carries the uptime and a fresh sample
+   * of `properties`). At least one minute.
+   * @default 21_600_000 (6 hours)
+   */
+  heartbeatIntervalMs?: number
+  /**
+   * Server properties (user count, storage backend, plan...), sampled at
+   * start and with each heartbeat and sent as custom user properties of the
+   * instance's device. May be async. A callback that throws, or answers
+   * later than `propertiesTimeoutMs`, is skipped for that sample with one warning.
+   * @default undefined
+   * @example properties: async () => ({ users: await db.users.count(), storage: 's3', sso: true })
+   */
+  properties?: () => InstanceProperties | Promise<InstanceProperties>
+  /** Longest wait for `properties` per sample. @default 1_000 */
+  propertiesTimeoutMs?: number
+  /**
+   * Record product telemetry in CI too. When the `CI` environment variable is
+   * set (and not `0` or `false`), product telemetry is off unless this is true.
+   * @default false
+   */
+  trackCI?: boolean
+}
+
+/** Which switch decided whether product telemetry runs: those of {@link StatusDecider}, then `CI`. */
+export type InstanceDecider = StatusDecider | 'CI'
+
+/** What {@link InstanceTelemetry.status} reports. */
+export interface InstanceStatus {
+  /** Product telemetry records and sends. */
+  readonly enabled: boolean
+  readonly decidedBy: InstanceDecider
+  /** One sentence for humans. */
+  readonly reason: string
+  /** The anonymous instance id; undefined until telemetry was first allowed to run. */
+  readonly instanceId: string | undefined
+  /** Seconds since `instance()` was called. */
+  readonly uptimeSeconds: number
+  readonly heartbeatIntervalMs: number
+  /** UTC day (`YYYY-MM-DD`) whose usage counts are being collected. */
+  readonly countingDay: string
+}
+
+/**
+ * Product telemetry of one installation, from {@link Telemeter.instance}.
+ * It reports under its own random device id (never a hostname or an IP) and
+ * honours every off switch, the operator policy and `CI`. Nothing here
+ * throws, blocks or waits for the network.
+ */
+export interface InstanceTelemetry {
+  /** The anonymous instance id; undefined until telemetry is first allowed to run. */
+  readonly instanceId: string | undefined
+  /**
+   * Count a feature use. Counts add up per UTC day in storage (surviving
+   * restarts) and each key is sent once per day with the day's total.
+   * Follows the `events` switch.
+   * @default n = 1
+   * @example instance.count('report.created'); instance.count('rows.imported', 1200)
+   */
+  count(key: string, n?: number): void
+  /**
+   * Count a visit of a section of the product, per day like `count`.
+   * Follows the `views` switch.
+   * @example instance.section('settings/users')
+   */
+  section(name: string): void
+  /**
+   * Report a server error under the instance's device. Follows the `crashes` switch.
+   * @example instance.captureError(error, { segmentation: { job: 'backup' } })
+   */
+  captureError(error: unknown, options?: CaptureErrorOptions): void
+  /** Forget the instance id; a new random one is created the next time telemetry may run. */
+  resetInstanceId(): void
+  /** Whether product telemetry runs, which switch decided, and the instance id. */
+  status(): InstanceStatus
 }
 
 /** A rule of {@link HttpInstrumentationOptions.ignore}: an exact path (`'/internal/*'` for a prefix), a RegExp tested on the path, or a predicate on the request. */

@@ -52,6 +52,39 @@ describe('delivery pipeline', () => {
     expect(server.violations).toEqual([])
   })
 
+  it('overlaps bulk calls of different devices, never reordering one device, even when a call fails', async () => {
+    for (const fault of [
+      { type: 'slow', delayMs: 30 },
+      { type: 'status', status: 503, times: 1 },
+    ] as const) {
+      const { server, telemeter } = await setup({ deviceId: 'own' })
+      server.setFault({ type: 'down' })
+      for (let i = 0; i < 60; i++) {
+        const user = telemeter.forDevice(`user-${i}`)
+        user.beginSession()
+        user.event('step', { segmentation: { i } })
+        user.endSession()
+      }
+      await telemeter.flush()
+      server.setFault(fault)
+      await telemeter.flush()
+      await telemeter.flush()
+
+      expect(server.violations).toEqual([])
+      expect(telemeter.stats()).toMatchObject({ queued: 0, dropped: 0 })
+      for (let i = 0; i < 60; i++) {
+        const kinds = server.items
+          .filter((item) => item.device_id === `user-${i}` && item.outcome === 'processed')
+          .map((item) =>
+            item.params.begin_session ? 'begin' : item.params.end_session ? 'end' : item.params.events ? 'events' : '?',
+          )
+        expect(kinds).toEqual(['begin', 'events', 'end'])
+      }
+      // 180 requests make four bulk calls that went out together.
+      if (fault.type === 'slow') expect(server.connections).toBeGreaterThan(1)
+    }
+  })
+
   it('merges at most maxEventsPerRequest events per request', async () => {
     const { server, telemeter } = await setup({ deviceId: 'own', maxEventsPerRequest: 10 })
     for (let i = 0; i < 25; i++) telemeter.event('e', { segmentation: { i } })

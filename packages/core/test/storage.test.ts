@@ -78,6 +78,28 @@ describe('file storage', () => {
     expect(sizes.at(-1)!).toBeLessThan(1_500_000)
   })
 
+  it('reopens a clean journal without rewriting it and starts it over once everything is delivered', async () => {
+    const server = await testServer()
+    server.setFault({ type: 'down' })
+    const dir = await tempDir()
+    const journal = join(dir, 'queue.journal')
+    const first = await fileTelemeter(server.url, dir, { deviceId: 'reopen' })
+    for (let i = 0; i < 20; i++) first.telemeter.forDevice(`u${i}`).event('kept')
+    await first.telemeter.flush()
+    await first.telemeter.shutdown({ timeoutMs: 200 })
+    const before = await stat(journal)
+
+    const second = await fileTelemeter(server.url, dir, { deviceId: 'reopen' })
+    await second.telemeter.flush()
+    const reopened = await stat(journal)
+    expect([reopened.ino, reopened.size]).toEqual([before.ino, before.size])
+
+    server.setFault(null)
+    await second.telemeter.flush()
+    expect(server.events({ key: 'kept' })).toHaveLength(20)
+    expect((await stat(journal)).size).toBe(0)
+  })
+
   it('recovers every valid record of a torn or corrupted journal and reports the rest', async () => {
     const server = await testServer()
     const dir = await tempDir()

@@ -8,6 +8,11 @@ describe('toApmKey', () => {
     expect(toApmKey('UsersController.findOne')).toBe('UsersController_findOne')
     expect(toApmKey('  ws: message / new  ')).toBe('ws_message_new')
     expect(toApmKey('2fa_check')).toBe('fa_check')
+    expect(toApmKey('rpc_{"cmd":"sum"}')).toBe('rpc_cmd_sum')
+  })
+
+  it('keeps a valid key as it is', () => {
+    expect(toApmKey('my__trace')).toBe('my__trace')
   })
 
   it('cuts to 32 characters and never ends on an underscore', () => {

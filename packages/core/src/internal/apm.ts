@@ -42,15 +42,18 @@ export function isValidApmKey(key: string): boolean {
 
 /**
  * Turn a free-form name (a message pattern, `Class.method`, a GraphQL field)
- * into a valid custom trace key or metric name: runs of other characters
- * become `_`, leading non-letters are dropped, the result is cut to 32
- * characters. `undefined` when no letter is left.
+ * into a valid custom trace key or metric name: a valid key is kept as it
+ * is; otherwise runs of other characters become one `_`, leading non-letters
+ * are dropped and the result is cut to 32 characters. `undefined` when no
+ * letter is left.
  * @example toApmKey('user.created') // 'user_created'; toApmKey('42') // undefined
  */
 export function toApmKey(name: string): string | undefined {
   if (typeof name !== 'string') return undefined
+  if (isValidApmKey(name)) return name
   const key = name
     .replace(/[^a-zA-Z0-9_]+/g, '_')
+    .replace(/__+/g, '_')
     .replace(/^[^a-zA-Z]+/, '')
     .slice(0, MAX_APM_KEY_LENGTH)
     .replace(/_+$/, '')
@@ -91,6 +94,13 @@ function networkMetrics(core: TelemeterCore, metrics: Record<string, unknown>): 
   const result: Record<string, number> = {}
   for (const key of NETWORK_METRICS) {
     const value = nonNegative(metrics[key])
+    if (key === 'response_code') {
+      // The server stores anything outside 100-599 as 0: an unknown code is left out instead.
+      if (value !== undefined && value >= 100 && value <= 599) result[key] = Math.round(value)
+      else if (metrics[key] !== undefined)
+        core.logger.warnOnce('apm:net:response_code', 'network trace response_code must be 100-599; left out')
+      continue
+    }
     if (value === undefined) {
       if (metrics[key] !== undefined) {
         core.logger.warnOnce(`apm:net:${key}`, `network trace metric ${key} must be a number >= 0; sent as 0`)
@@ -98,8 +108,7 @@ function networkMetrics(core: TelemeterCore, metrics: Record<string, unknown>): 
       result[key] = 0
       continue
     }
-    result[key] =
-      key === 'response_code' ? (value >= 100 && value <= 599 ? Math.round(value) : 0) : Math.round(value)
+    result[key] = Math.round(value)
   }
   for (const key of Object.keys(metrics)) {
     if (!(NETWORK_METRICS as readonly string[]).includes(key)) {

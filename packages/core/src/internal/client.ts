@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { DropReason, Feature, Limits, SentInfo, StorageAdapter, StoredData } from '../types.js'
+import type { DropInfo, DropReason, Feature, Limits, SentInfo, StorageAdapter, StoredData } from '../types.js'
 import { Clock } from './clock.js'
 import { MAX_DEVICE_ID_LENGTH, type ResolvedConfig } from './config.js'
 import { restoreConsent } from './consent.js'
@@ -18,7 +18,7 @@ import { fetchRemoteConfigOf, restoreRemoteConfig } from './remote-config.js'
 import type { RequestParams } from './request.js'
 import { cleanDeviceId, Sanitizer } from './sanitize.js'
 import { Sender } from './sender.js'
-import { startServerConfig } from './server-config.js'
+import { restoreServerConfig, startServerConfig } from './server-config.js'
 import { beginSessionOf, endSessionOf, extendSessionOf } from './session.js'
 import { createStorage, MemoryStorage, Persister } from './storage.js'
 import { Transport } from './transport.js'
@@ -36,8 +36,10 @@ export function registerCore(telemeter: object, core: TelemeterCore): void {
   cores.set(telemeter, core)
 }
 
-/** Above this many events waiting for the flush tick, batch them early to bound memory. */
-const PENDING_SOFT_LIMIT = 5_000
+/** Above this many events waiting for the flush tick, batch them early to bound memory and the work of one tick. */
+const PENDING_SOFT_LIMIT = 1_000
+/** Events an early flush batches per macrotask, so that it never stalls the host. */
+const EARLY_FLUSH_SLICE = 500
 
 interface PreReadyRequest {
   readonly device: DeviceState
@@ -91,11 +93,14 @@ export class TelemeterCore {
   autoSession = false
   /** Salted hashing of identifiers (`hashIdentifiers`), once storage is open. */
   identifiers: { hash(id: string): string } | undefined
-  appVersion = FALLBACK_APP_VERSION
+  /** `appVersion` from config, else the host package's version, else "0.0.0"; known from the start. */
+  readonly appVersion: string
   values: Record<string, string> = {}
   closed = false
 
   private readonly persister: Persister
+  /** An environment or config kill switch was on at creation: no timers, storage or transport at all. */
+  private readonly offAtStart: boolean
   private readonly transport: Transport | undefined
   private readonly sender: Sender | undefined
   private isReady = false
@@ -111,6 +116,7 @@ export class TelemeterCore {
     killSwitch: KillSwitch | undefined,
   ) {
     this.logger = TelemeterLogger.create(config.debug, config.customLogger, () => this.health.recordWarning())
+    this.appVersion = config.appVersion ?? hostAppVersion() ?? FALLBACK_APP_VERSION
     this.settings = {
       limits: { ...config.limits },
       maxEventsPerRequest: config.maxEventsPerRequest,
@@ -134,9 +140,11 @@ export class TelemeterCore {
       (device) => endSessionOf(this, device, device.lastActivity),
     )
     const disabled = killSwitch !== undefined
+    this.offAtStart = disabled
     const storage: StorageAdapter = disabled ? new MemoryStorage() : createStorage(config, this.logger)
     this.persister = new Persister(storage, this.logger, (error) => this.reportError(error))
-    if (!disabled) {
+    // Print mode (`debug: 'print'`, TELEMETER_DEBUG) sends nothing at all, fetches included: no transport.
+    if (!disabled && !config.printPayloads) {
       this.transport = new Transport({
         url: config.url,
         timeoutMs: config.requestTimeoutMs,
@@ -155,13 +163,18 @@ export class TelemeterCore {
         retrying: (batch) => {
           this.counters.retried += batch.length
         },
-        maySend: () => !this.gate.killSwitch && this.gate.serverNetworking,
+        maySend: () => this.maySend(),
         prune: () => this.pruneExpired(),
         responded: (status) => this.health.recordStatus(status),
         failed: (reason) => this.health.recordError(reason),
       })
     }
     this.ready = disabled ? this.markReady() : this.start(storage)
+  }
+
+  /** The send-time check: no kill switch, and the server's `networking` switch on. */
+  private maySend(): boolean {
+    return !this.gate.killSwitch && this.gate.serverNetworking
   }
 
   /** Requests to the server go through here (remote config, server config fetches). */
@@ -181,7 +194,8 @@ export class TelemeterCore {
       data = { requests: [], values: {} }
       this.persister.degrade()
     }
-    this.values = { ...data.values }
+    // Values set before storage opened (an early setEnabled) are newer than the stored ones.
+    this.values = { ...data.values, ...this.values }
     if (data.corruptRecords) {
       this.logger.warn(`${data.corruptRecords} unreadable queue record(s) were discarded from storage`)
       this.reportError(new Error(`${data.corruptRecords} corrupted queue record(s) discarded on recovery`))
@@ -197,11 +211,17 @@ export class TelemeterCore {
     await this.restore(data.requests)
     if (this.values[OPERATOR_CHOICE_KEY] === 'false' && !this.gate.killSwitch)
       this.gate.killSwitch = 'operator'
+    if (this.gate.killSwitch === 'operator') {
+      // Switched off: what an earlier run left queued is never sent, so it is not kept either.
+      const left = this.queue.peek(this.queue.size)
+      if (left.length > 0) this.dropRequests(left, 'disabled', 'telemetry switched off by the operator')
+    }
     enableIdentifierHashing(this)
     this.resolveDeviceId()
     restoreConsent(this)
     restoreRemoteConfig(this)
-    this.appVersion = this.config.appVersion ?? (await hostAppVersion()) ?? FALLBACK_APP_VERSION
+    if (this.config.serverConfig) restoreServerConfig(this)
+    this.regateEarly()
     await this.markReady()
   }
 
@@ -265,7 +285,7 @@ export class TelemeterCore {
     const waiting = this.preReady
     this.preReady = []
     for (const entry of waiting) this.commit(entry)
-    if (this.closed || !this.transport) return
+    if (this.closed || this.offAtStart) return
     const tick = setInterval(() => this.tick(), this.config.flushIntervalMs)
     tick.unref()
     this.timers.push(tick)
@@ -289,7 +309,8 @@ export class TelemeterCore {
       this.flushPending()
       const queued = this.queue.peek(this.queue.size)
       if (queued.length > 0) this.dropRequests(queued, 'disabled', 'telemetry switched off by the operator')
-      for (const entry of this.preReady.splice(0)) this.refuse(entry.feature, 'disabled', entry.events)
+      for (const entry of this.preReady.splice(0))
+        this.refuse(entry.feature, 'disabled', entry.events, undefined, () => [this.paramsOf(entry)])
       return
     }
     if (this.gate.killSwitch !== 'operator') return
@@ -306,8 +327,11 @@ export class TelemeterCore {
 
   /** A device's wire id, computed once per device and only once storage is open (the hash salt lives there). */
   wireOf(device: DeviceState): string {
-    if (device.wireId === '') device.wireId = this.wireIdOf(device.id)
-    return device.wireId
+    if (device.wireId !== '') return device.wireId
+    const wire = this.wireIdOf(device.id)
+    // Before storage is open the hash salt (and the own id) may be unknown: never keep such a value.
+    if (this.isReady) device.wireId = wire
+    return wire
   }
 
   /** Queued data survives a restart. */
@@ -377,7 +401,7 @@ export class TelemeterCore {
     if (bucket.length >= this.settings.maxEventsPerRequest) this.flushDevice(device)
     else if (this.pendingTotal >= PENDING_SOFT_LIMIT && !this.earlyFlushScheduled) {
       this.earlyFlushScheduled = true
-      setImmediate(() => this.flushPending())
+      setImmediate(() => this.flushEarly())
     }
   }
 
@@ -398,8 +422,23 @@ export class TelemeterCore {
   }
 
   flushPending(): void {
-    this.earlyFlushScheduled = false
     for (const device of this.dirty) this.flushDevice(device)
+  }
+
+  /** Batch pending events a slice at a time until well below the soft limit. */
+  private flushEarly(): void {
+    try {
+      let budget = EARLY_FLUSH_SLICE
+      for (const device of this.dirty) {
+        budget -= device.pendingCount
+        this.flushDevice(device)
+        if (budget <= 0) break
+      }
+    } catch (error) {
+      this.reportError(error as Error)
+    }
+    if (this.pendingTotal >= PENDING_SOFT_LIMIT / 2 && !this.closed) setImmediate(() => this.flushEarly())
+    else this.earlyFlushScheduled = false
   }
 
   /** Build a request for `device` with the protocol's common parameters and queue it. */
@@ -447,6 +486,9 @@ export class TelemeterCore {
 
   private commit(entry: PreReadyRequest): void {
     const { device, feature, params, events } = entry
+    // Checked again here: data recorded before storage opened did not know the stored operator choice.
+    if (this.gate.killSwitch)
+      return this.refuse(feature, 'disabled', events, undefined, () => [this.paramsOf(entry)])
     if (!entry.raw || params.device_id === '') params.device_id = this.wireOf(device)
     if (entry.metrics) params.metrics = this.metrics()
     if (device === this.self && !entry.raw) params.t = this.self.idType
@@ -516,47 +558,87 @@ export class TelemeterCore {
     }
     this.counters.dropped += batch.length
     this.counters.droppedEvents += events
-    this.emitter.emit('dropped', {
+    if (!this.emitter.has('dropped')) return
+    const info = {
       reason,
       requests: batch.length,
       events,
       feature: batch[0]?.feature ?? 'internal',
       ...(detail ? { detail } : {}),
-    })
+    }
+    this.emitter.emit('dropped', withPayloads(info, () => batch.flatMap(parsedBody)))
   }
 
-  /** Account for data refused before it became a request. */
-  refuse(feature: Feature | 'internal', reason: DropReason, events: number, detail?: string): void {
+  /**
+   * Account for data refused before it became a request; `payloads` (read
+   * only if a listener asks) makes it identifiable: `{ device_id, events }`.
+   */
+  refuse(
+    feature: Feature | 'internal',
+    reason: DropReason,
+    events: number,
+    detail?: string,
+    payloads?: () => Record<string, unknown>[],
+  ): void {
     this.counters.droppedEvents += events
     if (this.emitter.has('dropped')) {
-      this.emitter.emit('dropped', { reason, requests: 0, events, feature, ...(detail ? { detail } : {}) })
+      const info = { reason, requests: 0, events, feature, ...(detail ? { detail } : {}) }
+      this.emitter.emit('dropped', payloads ? withPayloads(info, payloads) : info)
     }
+  }
+
+  /** The parameters of a request not committed yet, with its device id. */
+  private paramsOf(entry: PreReadyRequest): Record<string, unknown> {
+    return { ...entry.params, device_id: entry.params.device_id || this.wireOf(entry.device) }
   }
 
   /** Drop queued and pending data of a feature (switched off by policy or consent), of one device or all. */
   purge(feature: Feature, reason: DropReason, only?: DeviceState): void {
-    for (const device of only ? [only] : [...this.dirty]) {
-      const events = device.pending?.[feature]
-      if (!events) continue
-      delete device.pending![feature]
-      device.pendingCount -= events.length
-      this.pendingTotal -= events.length
-      if (device.pendingCount === 0) {
-        device.pending = undefined
-        this.dirty.delete(device)
-      }
-      this.refuse(feature, reason, events.length)
-    }
+    for (const device of only ? [only] : [...this.dirty]) this.dropPending(device, feature, reason)
     const removed = this.queue.purge(
       (request) =>
         request.feature === feature && (only === undefined || request.device === this.wireOf(only)),
     )
     this.preReady = this.preReady.filter((entry) => {
       const drop = entry.feature === feature && (only === undefined || entry.device === only)
-      if (drop) this.refuse(feature, reason, entry.events)
+      if (drop) this.refuse(feature, reason, entry.events, undefined, () => [this.paramsOf(entry)])
       return !drop
     })
     if (removed.length > 0) this.dropRequests(removed, reason)
+  }
+
+  /** Forget a device's pending (not yet batched) events of one feature. */
+  private dropPending(device: DeviceState, feature: Feature, reason: DropReason): void {
+    const events = device.pending?.[feature]
+    if (!events) return
+    delete device.pending![feature]
+    device.pendingCount -= events.length
+    this.pendingTotal -= events.length
+    if (device.pendingCount === 0) {
+      device.pending = undefined
+      this.dirty.delete(device)
+    }
+    this.refuse(feature, reason, events.length, undefined, () => [
+      { device_id: this.wireOf(device), events },
+    ])
+  }
+
+  /**
+   * What was recorded while storage was opening passed the gate before the
+   * stored consent and server settings were known: drop what they refuse.
+   */
+  private regateEarly(): void {
+    for (const device of [...this.dirty]) {
+      for (const feature of Object.keys(device.pending ?? {}) as Feature[]) {
+        const refusal = this.gate.refusal(feature, device)
+        if (refusal) this.dropPending(device, feature, refusal)
+      }
+    }
+    this.preReady = this.preReady.filter((entry) => {
+      const refusal = this.gate.refusal(entry.feature, entry.device)
+      if (refusal) this.refuse(entry.feature, refusal, entry.events, undefined, () => [this.paramsOf(entry)])
+      return refusal === undefined
+    })
   }
 
   reportError(error: Error): void {
@@ -566,7 +648,8 @@ export class TelemeterCore {
 
   stats() {
     return {
-      queued: this.queue.size,
+      // Requests made before storage opened wait in memory; they are queued all the same.
+      queued: this.queue.size + this.preReady.length,
       ...this.counters,
       pendingEvents: this.pendingTotal,
     }
@@ -588,12 +671,13 @@ export class TelemeterCore {
     await withTimeout(this.ready, remaining())
     for (const timer of this.timers) clearInterval(timer)
     this.timers = []
-    this.health.report(this)
     this.flushPending()
+    // Health goes last: the host's data first, in the order it was recorded.
+    this.health.report(this)
     this.closed = true
     await withTimeout(this.persister.persist(), remaining())
     let pause = 100
-    while (this.sender && this.queue.size > 0 && remaining() > 0) {
+    while (this.sender && this.queue.size > 0 && remaining() > 0 && this.maySend()) {
       await withTimeout(this.sender.drain(), remaining())
       if (this.queue.size === 0 || remaining() === 0) break
       await new Promise((resolve) => setTimeout(resolve, Math.min(pause, remaining())).unref())
@@ -617,6 +701,34 @@ export class TelemeterCore {
     }
     await withTimeout(this.persister.close(), Math.max(remaining(), 500))
   }
+}
+
+/** A stored request's parameters; nothing for one that is not valid JSON. */
+function parsedBody(request: QueuedRequest): Record<string, unknown>[] {
+  try {
+    return [JSON.parse(request.body) as Record<string, unknown>]
+  } catch {
+    return []
+  }
+}
+
+/**
+ * Attach `payloads` to a `dropped` info: built on first read (a listener
+ * that never reads it costs nothing), not enumerable (kept out of logs).
+ */
+function withPayloads(info: DropInfo, build: () => Record<string, unknown>[]): DropInfo {
+  let built: Record<string, unknown>[] | undefined
+  return Object.defineProperty(info, 'payloads', {
+    get: () => {
+      try {
+        built ??= build()
+      } catch {
+        built = []
+      }
+      return built
+    },
+    enumerable: false,
+  })
 }
 
 function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {

@@ -3,7 +3,7 @@ import type { TelemeterCore } from './client.js'
 import { describe } from './config.js'
 import type { DeviceState } from './devices.js'
 import { FEATURES, isFeature } from './policy.js'
-import { clearRemoteConfig } from './remote-config.js'
+import { clearRemoteConfig, REMOTE_CONFIG_KEY } from './remote-config.js'
 import { beginSessionOf, endSessionOf } from './session.js'
 
 export const CONSENT_KEY = 'consent'
@@ -51,16 +51,60 @@ function persistIfOwn(core: TelemeterCore, device: DeviceState): void {
   if (device === core.self) core.setValue(CONSENT_KEY, JSON.stringify([...(device.consent ?? [])]))
 }
 
-/** Load the instance device's consent saved by a previous run. */
+/**
+ * Consent calls for the instance's own device made before storage opened:
+ * its stored consent is not known yet, so they are replayed on top of it by
+ * `restoreConsent` and only the real changes are sent.
+ */
+const earlyCalls = new WeakMap<TelemeterCore, { given: boolean; features: Feature[] }[]>()
+
+/** The own device's stored consent has not been read yet (storage still opening). */
+function early(core: TelemeterCore, device: DeviceState): boolean {
+  return device === core.self && !core.gate.ownConsentKnown
+}
+
+function remember(core: TelemeterCore, given: boolean, features: Feature[]): void {
+  const calls = earlyCalls.get(core) ?? []
+  calls.push({ given, features })
+  earlyCalls.set(core, calls)
+}
+
+/**
+ * Load the instance device's consent saved by a previous run, apply the
+ * consent calls made while storage was opening on top of it, and send and
+ * store what changed. Called once storage is open, before the core checks
+ * again what was recorded meanwhile.
+ */
 export function restoreConsent(core: TelemeterCore): void {
+  const self = core.self
+  const stored = new Set<Feature>()
   const saved = core.values[CONSENT_KEY]
-  if (!saved) return
-  try {
-    const list = (JSON.parse(saved) as unknown[]).filter(isFeature)
-    core.self.consent = new Set(list)
-  } catch {
-    core.logger.warn('stored consent was unreadable and is reset')
+  if (saved) {
+    try {
+      for (const feature of JSON.parse(saved) as unknown[]) if (isFeature(feature)) stored.add(feature)
+    } catch {
+      core.logger.warn('stored consent was unreadable and is reset')
+    }
   }
+  const consent = new Set(stored)
+  for (const call of earlyCalls.get(core) ?? []) {
+    for (const feature of call.features) {
+      if (call.given) consent.add(feature)
+      else consent.delete(feature)
+    }
+  }
+  earlyCalls.delete(core)
+  self.consent = consent
+  core.gate.ownConsentKnown = true
+  if (!core.gate.requireConsent) return
+  // What was recorded meanwhile is checked again by the core (regateEarly); queued data of removed features goes here.
+  const given = [...consent].filter((feature) => !stored.has(feature))
+  const removed = [...stored].filter((feature) => !consent.has(feature))
+  for (const feature of removed) core.purge(feature, 'consent', self)
+  if (removed.includes('remote-config')) core.setValue(REMOTE_CONFIG_KEY, null)
+  if (given.length > 0) consentRequest(core, self, given, true)
+  if (removed.length > 0) consentRequest(core, self, removed, false)
+  if (given.length > 0 || removed.length > 0) persistIfOwn(core, self)
 }
 
 function consentRequest(
@@ -77,10 +121,15 @@ export function giveConsentOf(core: TelemeterCore, device: DeviceState, names: r
     core.logger.debug('giveConsent: consent is not required (requireConsent: false); nothing to do')
     return
   }
-  const features = expandFeatures(core, names).filter((feature) => !device.consent?.has(feature))
+  const named = expandFeatures(core, names)
+  const beforeStorage = early(core, device)
+  if (beforeStorage) remember(core, true, named)
+  const features = named.filter((feature) => !device.consent?.has(feature))
   if (features.length === 0) return
   const consent = (device.consent ??= new Set())
   for (const feature of features) consent.add(feature)
+  // The request and the stored value wait for restoreConsent; the automatic session begins at ready.
+  if (beforeStorage) return
   consentRequest(core, device, features, true)
   persistIfOwn(core, device)
   if (
@@ -98,18 +147,20 @@ export function removeConsentOf(core: TelemeterCore, device: DeviceState, names:
     core.logger.debug('removeConsent: consent is not required (requireConsent: false); nothing to do')
     return
   }
-  const features = expandFeatures(core, names).filter((feature) => device.consent?.has(feature))
+  const named = expandFeatures(core, names)
+  const beforeStorage = early(core, device)
+  if (beforeStorage) remember(core, false, named)
+  const features = beforeStorage ? named : named.filter((feature) => device.consent?.has(feature))
   if (features.length === 0) return
-  // End what the features were doing while they are still allowed to say so.
-  if (features.includes('sessions') && device.sessionActive) endSessionOf(core, device)
-  for (const feature of features) device.consent!.delete(feature)
+  // Unsent data of the features goes first; then the session ends while it may still say so.
   for (const feature of features) core.purge(feature, 'consent', device)
+  if (features.includes('sessions') && device.sessionActive) endSessionOf(core, device)
+  for (const feature of features) device.consent?.delete(feature)
   if (features.includes('crashes')) device.breadcrumbs = undefined
   if (features.includes('remote-config')) clearRemoteConfig(core, device)
-  if (features.includes('location')) {
-    device.location = undefined
-    core.enqueue(device, 'internal', { location: '' }, 0)
-  }
+  // The server forgets the location with the opt-out on the next begin_session (PROTOCOL §2.7).
+  if (features.includes('location')) device.location = undefined
+  if (beforeStorage) return
   consentRequest(core, device, features, false)
   persistIfOwn(core, device)
 }

@@ -94,10 +94,12 @@ export function buildCrash(
   const { name, stack } = describeThrown(error)
   const { stackTraceLines, stackTraceLineLength } = core.settings.limits
   const memory = process.memoryUsage()
+  // The configured `metrics` override the platform facts here too, as in the official SDKs.
+  const metrics = core.config.metrics
   const crash: Record<string, unknown> = {
-    _os: osName(),
-    _os_version: osVersion(),
-    _app_version: core.appVersion,
+    _os: metrics._os || osName(),
+    _os_version: metrics._os_version || osVersion(),
+    _app_version: metrics._app_version || core.appVersion,
     _error: limitStack(stack, stackTraceLines, stackTraceLineLength),
     _name: name,
     _nonfatal: options?.fatal !== true,

@@ -6,6 +6,7 @@ import { DEVICE_ID_KEY } from './file-storage.js'
 import { clearRemoteConfig, fetchRemoteConfigOf } from './remote-config.js'
 import { cleanDeviceId } from './sanitize.js'
 import { beginSessionOf, endSessionOf } from './session.js'
+import { closeViewOf } from './views.js'
 
 export const DEVICE_ID_TYPE_KEY = 'deviceIdType'
 
@@ -36,6 +37,8 @@ export function changeDeviceIdOf(
   if (id === device.id) return device.id
   const merge = options !== null && typeof options === 'object' && options.merge === true
   if (device !== core.self) core.devices.release(id)
+  // A different person: the current view ends (its duration reported) under the old id.
+  if (!merge) closeViewOf(core, device)
   core.flushDevice(device)
   const oldWireId = core.wireOf(device)
   if (merge) {
@@ -45,6 +48,7 @@ export function changeDeviceIdOf(
     const hadSession = device.sessionActive
     if (hadSession) endSessionOf(core, device)
     device.timed = undefined
+    device.viewsInSession = 0
     device.breadcrumbs = undefined
     device.userChanges = undefined
     if (core.gate.requireConsent && device.consent) {

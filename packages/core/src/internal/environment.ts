@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 
@@ -49,13 +49,15 @@ export function locale(): string {
 
 /**
  * Version of the application hosting Telemeter: the nearest package.json
- * above the working directory that has one. Read once, asynchronously.
+ * above the working directory that has one. Read once, when the Telemeter is
+ * created (a few small synchronous reads, never on a recording path), so even
+ * a crash captured in the first millisecond carries the right `_app_version`.
  */
-export async function hostAppVersion(start: string = process.cwd()): Promise<string | undefined> {
+export function hostAppVersion(start: string = process.cwd()): string | undefined {
   let dir = start
   for (let depth = 0; depth < 8; depth++) {
     try {
-      const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { version?: unknown }
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: unknown }
       if (typeof pkg.version === 'string' && pkg.version) return pkg.version
     } catch {
       // no readable package.json here: keep walking up

@@ -1,4 +1,4 @@
-import type { EventOptions } from '../types.js'
+import type { DropReason, EventOptions } from '../types.js'
 import type { TelemeterCore } from './client.js'
 import { describe } from './config.js'
 import type { DeviceState } from './devices.js'
@@ -36,9 +36,10 @@ export function recordEvent(
   extraDurationS?: number,
 ): void {
   const refusal = core.gate.refusal('events', device)
-  if (refusal) return core.refuse('events', refusal, 1)
+  if (refusal) return refuseEvent(core, () => core.wireOf(device), refusal, rawKey, rawOptions)
   const key = core.sanitizer.key(rawKey, 'event key')
-  if (key === undefined) return core.refuse('events', 'invalid', 1, 'invalid event key')
+  if (key === undefined)
+    return refuseEvent(core, () => core.wireOf(device), 'invalid', rawKey, rawOptions, 'invalid event key')
   const options = optionsOf(core, rawOptions, 'event')
   const timestamp = core.clock.timestamp()
   const event: WireEvent = {
@@ -55,6 +56,23 @@ export function recordEvent(
   const segmentation = core.sanitizer.segmentation(options.segmentation, 'event segmentation')
   if (segmentation) event.segmentation = segmentation
   core.record(device, 'events', event)
+}
+
+/** Account for an `event()` call refused before its event was built; the payload keeps what it was given. */
+export function refuseEvent(
+  core: TelemeterCore,
+  wireId: () => string,
+  reason: DropReason,
+  rawKey: unknown,
+  rawOptions: unknown,
+  detail?: string,
+): void {
+  core.refuse('events', reason, 1, detail, () => [
+    {
+      device_id: wireId(),
+      events: [{ ...(typeof rawOptions === 'object' ? rawOptions : {}), key: rawKey }],
+    },
+  ])
 }
 
 export function startEventOf(core: TelemeterCore, device: DeviceState, rawKey: unknown): void {

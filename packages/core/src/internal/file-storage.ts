@@ -14,6 +14,10 @@ const DEVICE_ID_FILE = 'device-id'
 export const DEVICE_ID_KEY = 'deviceId'
 const COMPACT_MIN_BYTES = 1 << 20
 const COMPACT_MIN_REMOVED = 1_000
+/** Compact once removed records outnumber live ones this many times (a draining queue is not rewritten over and over). */
+const COMPACT_DEAD_RATIO = 4
+/** Appends are encoded and written in pieces of about this many characters, so a large batch never stalls the event loop. */
+const WRITE_SLICE_CHARS = 64 * 1024
 
 /**
  * The default storage: an append-only journal (`queue.journal`) that is
@@ -56,13 +60,16 @@ export class FileStorage implements StorageAdapter {
       if (error.code === 'ENOENT') return ''
       throw error
     })
-    const { requests, corruptRecords } = await replay(text)
+    const { requests, corruptRecords, removedRecords } = await replay(text)
     for (const id of requests.keys()) this.live.add(id)
     const list = [...requests.values()].sort((a, b) => a.id - b.id)
-    // Start every run from a clean journal: no torn tail to append after.
-    if (text.length > 0) await this.rewrite(list)
+    // Never append after a torn tail or a damaged record: start those from a clean
+    // journal (as one that is mostly removed records). A clean journal is kept as it is.
+    const rewritten = corruptRecords > 0 || (removedRecords > 0 && removedRecords >= list.length)
+    if (rewritten) await this.rewrite(list)
     this.journal = await open(join(dir, JOURNAL_FILE), 'a')
     this.journalBytes = (await stat(join(dir, JOURNAL_FILE))).size
+    if (!rewritten) this.removedSinceCompaction = removedRecords
     return { requests: list, values: { ...this.values }, corruptRecords }
   }
 
@@ -72,20 +79,31 @@ export class FileStorage implements StorageAdapter {
     for (const request of requests) {
       chunk += encodeAppend(request)
       this.live.add(request.id)
+      if (chunk.length >= WRITE_SLICE_CHARS) {
+        await this.write(chunk)
+        chunk = ''
+      }
     }
-    await this.write(chunk)
+    if (chunk !== '') await this.write(chunk)
   }
 
   async remove(ids: readonly number[]): Promise<void> {
     if (!this.journal || ids.length === 0) return
     const known = ids.filter((id) => this.live.delete(id))
     if (known.length === 0) return
+    if (this.live.size === 0) {
+      // Nothing left: start the journal over instead of recording the removal.
+      await this.journal.truncate(0)
+      this.journalBytes = 0
+      this.removedSinceCompaction = 0
+      return
+    }
     await this.write(encodeRemove(known))
     this.removedSinceCompaction += known.length
     if (
       this.journalBytes >= COMPACT_MIN_BYTES &&
       this.removedSinceCompaction >= COMPACT_MIN_REMOVED &&
-      this.removedSinceCompaction > this.live.size
+      this.removedSinceCompaction > COMPACT_DEAD_RATIO * this.live.size
     ) {
       await this.compact()
     }
@@ -122,8 +140,9 @@ export class FileStorage implements StorageAdapter {
   }
 
   private async write(chunk: string): Promise<void> {
+    if (!this.journal) return
     const buffer = Buffer.from(chunk, 'utf8')
-    await this.journal!.write(buffer)
+    await this.journal.write(buffer)
     this.journalBytes += buffer.length
   }
 

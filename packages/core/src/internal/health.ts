@@ -35,6 +35,8 @@ export class Health {
   /** Queue an `hc` request for the instance's device if anything changed since the last one. */
   report(core: TelemeterCore): void {
     if (!this.changed || core.gate.refusal('internal')) return
+    // With consent required, nothing at all is sent for a device that has given none.
+    if (core.gate.requireConsent && !core.self.consent?.size) return
     this.changed = false
     core.enqueue(
       core.self,

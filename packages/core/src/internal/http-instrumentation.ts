@@ -170,6 +170,8 @@ class Instrumentation<Req> implements HttpInstrumentation<Req> {
     try {
       const route = facts.route || UNKNOWN_ROUTE
       const status = facts.status
+      // Resolve the device even when the trace is not sampled: its session counts every request.
+      const deviceId = record.scope.deviceId
       if (status >= 500 && !record.errorReported) {
         record.errorReported = true
         const error = new Error(`${record.method} ${route} responded ${status}`)
@@ -188,7 +190,7 @@ class Instrumentation<Req> implements HttpInstrumentation<Req> {
           ? facts.startedAtMs
           : record.startedAtMs
       const core = this.core
-      reportTraceOf(core, core.device(record.scope.deviceId), {
+      reportTraceOf(core, core.device(deviceId), {
         type: 'network',
         name: `${record.method} ${route}`,
         stz: startedAtMs,

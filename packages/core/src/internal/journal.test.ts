@@ -8,8 +8,9 @@ describe('journal codec', () => {
   it('round-trips appends and removals', async () => {
     const text =
       encodeAppend(request(1)) + encodeAppend(request(2)) + encodeRemove([1]) + encodeAppend(request(3))
-    const { requests, corruptRecords } = await replay(text)
+    const { requests, corruptRecords, removedRecords } = await replay(text)
     expect(corruptRecords).toBe(0)
+    expect(removedRecords).toBe(1)
     expect([...requests.keys()]).toEqual([2, 3])
     expect(requests.get(3)).toEqual(request(3))
   })

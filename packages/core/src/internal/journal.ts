@@ -22,24 +22,31 @@ const crcTable = /* @__PURE__ */ (() => {
   return table
 })()
 
-function crc32Fallback(text: string): number {
+function crc32Fallback(text: string, previous = 0): number {
   const bytes = Buffer.from(text, 'utf8')
-  let crc = -1
+  let crc = (previous ^ -1) | 0
   for (const byte of bytes) crc = crcTable[(crc ^ byte) & 0xff]! ^ (crc >>> 8)
   return (crc ^ -1) >>> 0
 }
 
 // zlib.crc32 exists from Node 20.15; older 20.x fall back to the table.
-const nativeCrc32 = (zlib as { crc32?: (data: string) => number }).crc32
-export const crc32: (text: string) => number = nativeCrc32 ? (text) => nativeCrc32(text) : crc32Fallback
+const nativeCrc32 = (zlib as { crc32?: (data: string, value?: number) => number }).crc32
+/** CRC-32 of `text` (UTF-8); pass the CRC of what precedes it to continue over a concatenation without building it. */
+export const crc32: (text: string, previous?: number) => number = nativeCrc32
+  ? (text, previous = 0) => nativeCrc32(text, previous)
+  : crc32Fallback
 
 function hex(value: number): string {
   return value.toString(16).padStart(8, '0')
 }
 
+/** The CRC of an append record's content: `id \t feature \t body`. */
+function appendCrc(id: number | string, feature: string, body: string): number {
+  return crc32(body, crc32(`${id}\t${feature}\t`))
+}
+
 export function encodeAppend(request: StoredRequest): string {
-  const content = `${request.id}\t${request.feature}\t${request.body}`
-  return `A\t${request.id}\t${request.feature}\t${hex(crc32(content))}\t${request.body}\n`
+  return `A\t${request.id}\t${request.feature}\t${hex(appendCrc(request.id, request.feature, request.body))}\t${request.body}\n`
 }
 
 export function encodeRemove(ids: readonly number[]): string {
@@ -91,7 +98,7 @@ export function decodeLine(line: string): JournalRecord | undefined {
     const [, idText, feature, crc, body] = parts as [string, string, string, string, string]
     const id = Number(idText)
     if (!Number.isSafeInteger(id) || id < 0) return undefined
-    if (hex(crc32(`${idText}\t${feature}\t${body}`)) !== crc) return undefined
+    if (crc.length !== 8 || Number(`0x${crc}`) !== appendCrc(idText, feature, body)) return undefined
     return { op: 'append', request: { id, feature: feature as Feature, body } }
   }
   if (parts[0] === 'D' && parts.length === 3) {
@@ -106,6 +113,8 @@ export function decodeLine(line: string): JournalRecord | undefined {
 export interface ReplayResult {
   readonly requests: Map<number, StoredRequest>
   readonly corruptRecords: number
+  /** Appended records a later removal cancelled (dead weight until compaction). */
+  readonly removedRecords: number
 }
 
 /**
@@ -115,6 +124,7 @@ export interface ReplayResult {
 export async function replay(text: string): Promise<ReplayResult> {
   const requests = new Map<number, StoredRequest>()
   let corruptRecords = 0
+  let removedRecords = 0
   let start = 0
   let processed = 0
   while (start < text.length) {
@@ -130,8 +140,8 @@ export async function replay(text: string): Promise<ReplayResult> {
     const record = decodeLine(line)
     if (!record) corruptRecords++
     else if (record.op === 'append') requests.set(record.request.id, record.request)
-    else for (const id of record.ids) requests.delete(id)
+    else for (const id of record.ids) if (requests.delete(id)) removedRecords++
     if (++processed % 5_000 === 0) await new Promise((resolve) => setImmediate(resolve))
   }
-  return { requests, corruptRecords }
+  return { requests, corruptRecords, removedRecords }
 }

@@ -64,15 +64,20 @@ export function setLocationOf(core: TelemeterCore, device: DeviceState, input: u
   const params = locationParams(core, input)
   if (!params) return
   device.location = params
+  device.locationDisabled = false
   // With a session running the server learns it now; otherwise it goes with the next begin_session.
   if (device.sessionActive) core.enqueue(device, 'location', { ...params }, 0)
 }
 
-export function disableLocationOf(core: TelemeterCore, device: DeviceState): void {
+/**
+ * The documented opt-out (PROTOCOL §2.7) is an empty `location` together with
+ * `begin_session`: the server ignores it on any other request. So it goes
+ * with the device's next session start (and every one after, until
+ * `setLocation` opts in again), never as a request of its own.
+ */
+export function disableLocationOf(_core: TelemeterCore, device: DeviceState): void {
   device.location = undefined
   device.locationDisabled = true
-  // The documented opt-out: an empty location erases what the server stored.
-  core.enqueue(device, 'internal', { location: '' }, 0)
 }
 
 /** Location parameters for a begin_session: the opt-out when not allowed, else what is known. */
@@ -81,5 +86,6 @@ export function sessionLocation(
   device: DeviceState,
 ): LocationParams | { location: '' } | undefined {
   if (device.locationDisabled || core.gate.refusal('location', device)) return { location: '' }
-  return device.location ?? core.initLocation
+  // The configured location (countryCode/city/ip) describes the instance's own device, not other devices.
+  return device.location ?? (device === core.self ? core.initLocation : undefined)
 }

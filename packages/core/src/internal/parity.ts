@@ -48,6 +48,15 @@ export function reportConversionOf(core: TelemeterCore, device: DeviceState, inp
     )
     return core.refuse('attribution', 'invalid', 0)
   }
+  // Whether the own device already converted is known only once storage is open.
+  if (device === core.self && core.starting) {
+    core.ready
+      .then(() => {
+        if (!core.closed) reportConversionOf(core, device, input)
+      })
+      .catch((error: Error) => core.reportError(error))
+    return
+  }
   const reported = device === core.self ? core.values[CONVERSION_KEY] === 'true' : device.conversionReported
   if (reported) {
     core.logger.debug('reportConversion ignored: this device already reported a conversion')
@@ -121,6 +130,16 @@ export function rawRequestOf(core: TelemeterCore, device: DeviceState, input: un
   }
   if (Object.keys(params).length === 0)
     return core.refuse('internal', 'invalid', 0, 'request() had nothing to send')
+  // A historical request (its own `timestamp`) gets the hour and weekday of that time, not of now.
+  const given =
+    typeof params.timestamp === 'string' || typeof params.timestamp === 'number'
+      ? Number(params.timestamp)
+      : NaN
+  if (Number.isFinite(given) && given > 0) {
+    const ms = given < 1e12 ? given * 1000 : given
+    params.hour ??= core.clock.hourOf(ms)
+    params.dow ??= core.clock.dowOf(ms)
+  }
   core.enqueueRaw(device, params, events)
 }
 

@@ -1,4 +1,4 @@
-import type { DropReason, Feature, TrackingPolicy } from '../types.js'
+import type { DropReason, Feature, TrackingPolicy, TrackingSwitch } from '../types.js'
 import { envFlag } from './config.js'
 import type { DeviceState } from './devices.js'
 
@@ -18,6 +18,26 @@ export const FEATURES: readonly Feature[] = Object.freeze([
   'star-rating',
   'remote-config',
   'attribution',
+])
+
+/**
+ * The operator policy's switches, in the order an admin page lists them.
+ * @default every switch is on
+ * @example
+ * ```ts
+ * for (const name of TRACKING_SWITCHES) renderToggle(name, telemeter.status().tracking[name])
+ * ```
+ */
+export const TRACKING_SWITCHES: readonly TrackingSwitch[] = Object.freeze([
+  'sessions',
+  'events',
+  'views',
+  'crashes',
+  'apm',
+  'users',
+  'location',
+  'feedback',
+  'remote-config',
 ])
 
 const FEATURE_SET: ReadonlySet<string> = new Set(FEATURES)
@@ -53,6 +73,13 @@ export class Gate {
   /** Server-side SDK settings (`method=sc`): master switches. */
   serverTracking = true
   serverNetworking = true
+  /**
+   * The instance's own consent is read from storage at start. Until then its
+   * data is let through and checked again once the stored consent is known
+   * (`restoreConsent`), so what is recorded at start-up is not refused for
+   * want of consent that was in fact given in an earlier run.
+   */
+  ownConsentKnown = false
   private readonly tracking: Record<string, boolean> = {}
   private readonly serverFeatures: Record<string, boolean> = {}
 
@@ -73,7 +100,8 @@ export class Gate {
     if (!this.serverTracking) return 'policy'
     const key = policyKey(feature)
     if (this.tracking[key] === false || this.serverFeatures[key] === false) return 'policy'
-    if (this.requireConsent && !device?.consent?.has(feature)) return 'consent'
+    if (this.requireConsent && !device?.consent?.has(feature) && (this.ownConsentKnown || !device?.pinned))
+      return 'consent'
     return undefined
   }
 
@@ -82,8 +110,11 @@ export class Gate {
     const switchedOff: Feature[] = []
     for (const [feature, on] of Object.entries(policy ?? {})) {
       if (!isFeature(feature) || typeof on !== 'boolean') continue
-      if (!on && this.tracking[feature] !== false) switchedOff.push(feature)
-      this.tracking[feature] = on
+      // `star-rating` and `feedback` are one switch: queued data of both goes when it is switched off.
+      const key = policyKey(feature)
+      if (!on && this.tracking[key] !== false)
+        switchedOff.push(...(key === 'feedback' ? (['feedback', 'star-rating'] as const) : [key]))
+      this.tracking[key] = on
     }
     return switchedOff
   }
@@ -91,6 +122,12 @@ export class Gate {
   setServerFeature(feature: Feature, on: boolean | undefined): void {
     if (on === undefined) delete this.serverFeatures[feature]
     else this.serverFeatures[feature] = on
+  }
+
+  /** Whether the operator policy and the server's switches let `feature` run (kill switches and consent aside). */
+  allowsByPolicy(feature: Feature): boolean {
+    const key = policyKey(feature)
+    return this.serverTracking && this.tracking[key] !== false && this.serverFeatures[key] !== false
   }
 
   /** The operator policy as set (every feature, true unless switched off). */

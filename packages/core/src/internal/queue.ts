@@ -62,6 +62,21 @@ export class RequestQueue {
     return result
   }
 
+  /**
+   * Up to `limit` of the oldest requests that `accept` takes, passing over
+   * the ones it declines; looks at no more than `scan` requests.
+   */
+  select(limit: number, accept: (request: QueuedRequest) => boolean, scan: number): QueuedRequest[] {
+    const result: QueuedRequest[] = []
+    for (let i = this.head; i < this.items.length && result.length < limit && scan > 0; i++) {
+      const item = this.items[i]
+      if (item === undefined) continue
+      scan--
+      if (accept(item)) result.push(item)
+    }
+    return result
+  }
+
   has(id: number): boolean {
     return this.index.has(id)
   }

@@ -72,6 +72,8 @@ export async function fetchRemoteConfigOf(
     return {}
   }
   await core.ready
+  // Consent of the instance's own device is known only once storage is open.
+  if (core.gate.refusal('remote-config', device)) return {}
   const transport = core.http
   if (!transport || !core.gate.serverNetworking || core.closed) return { ...(device.remoteConfig ?? {}) }
   const given = options && typeof options === 'object' ? options : {}
@@ -116,7 +118,8 @@ export async function fetchRemoteConfigOf(
       throw new Error(String(values.result))
     // The device may have lost consent or changed while the request was in flight.
     if (core.gate.refusal('remote-config', device)) return {}
-    store(core, device, keys ? { ...(device.remoteConfig ?? {}), ...values } : values)
+    // A full fetch replaces the cache; a keyed or omit_keys fetch updates only what it fetched.
+    store(core, device, keys || omitKeys ? { ...(device.remoteConfig ?? {}), ...values } : values)
     return { ...device.remoteConfig }
   } catch (error) {
     core.logger.warnOnce(

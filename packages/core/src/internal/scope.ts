@@ -19,7 +19,7 @@ import { giveConsentOf, hasConsentOf, removeConsentOf } from './consent.js'
 import { addBreadcrumbOf, captureErrorOf } from './crash.js'
 import { changeDeviceIdOf } from './device-id.js'
 import { DeviceState } from './devices.js'
-import { cancelEventOf, endEventOf, recordEvent, startEventOf } from './events.js'
+import { cancelEventOf, endEventOf, recordEvent, refuseEvent, startEventOf } from './events.js'
 import { recordRatingOf } from './feedback.js'
 import { disableLocationOf, setLocationOf } from './location.js'
 import { rawRequestOf, reportConversionOf } from './parity.js'
@@ -77,7 +77,10 @@ export class Scope implements DeviceScope {
     // Hot path: no closure, same guarantees as guard().
     const core = this.core
     try {
-      if (core.closed) return guard(core, 'event', 'events', () => {})
+      if (core.closed) {
+        core.logger.warnOnce('closed:event', 'event() called after shutdown(); ignored')
+        return refuseEvent(core, () => core.wireIdOf(this.deviceId), 'shutdown', key, options)
+      }
       recordEvent(core, this.state(), key, options)
     } catch (error) {
       core.reportError(error instanceof Error ? error : new Error(String(error)))

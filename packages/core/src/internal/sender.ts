@@ -25,11 +25,21 @@ export interface SenderHooks {
 }
 
 /**
- * Moves the queue to the server, one HTTP request at a time so per-device
- * order holds (an `end_session` never overtakes its events). Batches go to
- * `/i/bulk`; a lone request, or every request when a salt is set, goes to
- * `/i`. Failures back off exponentially with jitter, honouring Retry-After;
- * a failing backend is logged once per state change, not per retry.
+ * Most HTTP requests in flight at once (the transport's socket limit). Only
+ * batches with no device in common overlap, so per-device order holds.
+ */
+const MAX_IN_FLIGHT = 4
+/** How far past the oldest request a batch is looked for while others are in flight. */
+const SCAN_FACTOR = 4
+
+/**
+ * Moves the queue to the server. Batches go to `/i/bulk`; a lone request, or
+ * every request when a salt is set, goes to `/i`. Several batches may be in
+ * flight at once, but never two carrying requests of the same device, and a
+ * device's request is never sent while an older one of it is unsent, so
+ * per-device order holds (an `end_session` never overtakes its events).
+ * Failures back off exponentially with jitter, honouring Retry-After; a
+ * failing backend is logged once per state change, not per retry.
  */
 export class Sender {
   private running: Promise<void> | undefined
@@ -96,13 +106,17 @@ export class Sender {
     return this.running
   }
 
+  /** Send batches, up to MAX_IN_FLIGHT at once, until the queue is empty or an attempt fails. */
   private async loop(): Promise<void> {
-    while (!this.stopped && this.queue.size > 0 && this.hooks.maySend()) {
-      this.hooks.prune?.()
-      const batch = this.pickBatch()
-      if (batch.length === 0) return
-      const endpoint = batch.length === 1 || this.config.salt ? '/i' : '/i/bulk'
-      const outcome = await this.attemptSend(batch, endpoint)
+    const inFlight = new Set<Promise<void>>()
+    const busyIds = new Set<number>()
+    const busyDevices = new Set<string>()
+    let failed = false
+    const settle = (batch: readonly QueuedRequest[], endpoint: '/i' | '/i/bulk', outcome: Outcome) => {
+      for (const request of batch) {
+        busyIds.delete(request.id)
+        busyDevices.delete(request.device)
+      }
       if (this.stopped) return
       if (outcome.kind === 'delivered') {
         this.markReachable()
@@ -118,15 +132,46 @@ export class Sender {
         this.hooks.rejected(batch, outcome.reason)
       } else {
         this.hooks.retrying(batch, outcome.reason)
-        this.enterBackoff(outcome)
-        return
+        if (!failed) this.enterBackoff(outcome)
+        failed = true
       }
+    }
+    for (;;) {
+      while (
+        !failed &&
+        !this.stopped &&
+        inFlight.size < MAX_IN_FLIGHT &&
+        this.queue.size > busyIds.size &&
+        this.hooks.maySend()
+      ) {
+        this.hooks.prune?.()
+        const batch = this.pickBatch(busyIds, busyDevices)
+        if (batch.length === 0) break
+        for (const request of batch) {
+          busyIds.add(request.id)
+          busyDevices.add(request.device)
+        }
+        const endpoint = batch.length === 1 || this.config.salt ? '/i' : '/i/bulk'
+        const task: Promise<void> = this.attemptSend(batch, endpoint)
+          .then((outcome) => settle(batch, endpoint, outcome))
+          .finally(() => inFlight.delete(task))
+        inFlight.add(task)
+      }
+      if (inFlight.size === 0) return
+      await Promise.race(inFlight)
     }
   }
 
-  private pickBatch(): QueuedRequest[] {
-    if (this.config.salt) return this.queue.peek(1)
-    return this.queue.peek(this.config.bulkSize)
+  /** The oldest requests that may go now: none in flight, none of a device with a request in flight. */
+  private pickBatch(busyIds: ReadonlySet<number>, busyDevices: ReadonlySet<string>): QueuedRequest[] {
+    const limit = this.config.salt ? 1 : this.config.bulkSize
+    if (busyIds.size === 0) return this.queue.peek(limit)
+    // A request in flight has its device busy, so that device's later requests are passed over too.
+    return this.queue.select(
+      limit,
+      (request) => !busyDevices.has(request.device) && !busyIds.has(request.id),
+      limit * SCAN_FACTOR + busyIds.size,
+    )
   }
 
   private async attemptSend(batch: readonly QueuedRequest[], endpoint: '/i' | '/i/bulk'): Promise<Outcome> {

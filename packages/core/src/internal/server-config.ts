@@ -119,9 +119,8 @@ export async function fetchServerConfig(core: TelemeterCore): Promise<void> {
   }
 }
 
-/** Fetch at start, then every `scui` hours (4 by default). */
+/** Fetch at start, then every `scui` hours (4 by default). The saved settings were restored when storage opened. */
 export function startServerConfig(core: TelemeterCore): void {
-  restoreServerConfig(core)
   void fetchServerConfig(core)
   let last = Date.now()
   core.addTimer(() => {

@@ -22,7 +22,8 @@ export function statusOf(core: TelemeterCore): TelemeterStatus {
         ? 'server'
         : 'default'
   const tracking = {} as Record<Feature, boolean>
-  for (const feature of FEATURES) tracking[feature] = gate.refusal(feature, core.self) !== 'policy'
+  // The policy as configured, also while a kill switch keeps everything off.
+  for (const feature of FEATURES) tracking[feature] = gate.allowsByPolicy(feature)
   const url = new URL(config.url.href)
   return {
     enabled: decidedBy === 'default',

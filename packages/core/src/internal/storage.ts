@@ -3,6 +3,13 @@ import type { ResolvedConfig } from './config.js'
 import { FileStorage } from './file-storage.js'
 import type { TelemeterLogger } from './logger.js'
 
+/**
+ * Persist without waiting for the flush tick once this many bytes of requests
+ * are waiting: a burst reaches the disk in small steps instead of one large
+ * write that would stall the event loop, and less is lost to a crash.
+ */
+const EARLY_PERSIST_BYTES = 256 * 1024
+
 /** Keeps nothing: the queue lives only in memory. */
 export class MemoryStorage implements StorageAdapter {
   async open(): Promise<StoredData> {
@@ -22,9 +29,10 @@ export function createStorage(config: ResolvedConfig, logger: TelemeterLogger): 
 
 /**
  * Sits between the queue and a storage adapter. Changes are collected and
- * handed to the adapter in one call per kind at each `persist()`: a request
- * delivered before it was persisted is never written at all, and the adapter
- * never sees two calls at once. If the adapter fails, persistence stops with
+ * handed to the adapter in one call per kind at each `persist()` (the flush
+ * tick, or as soon as EARLY_PERSIST_BYTES are waiting): a request delivered
+ * before it was persisted is never written at all, and the adapter never sees
+ * two calls at once. If the adapter fails, persistence stops with
  * one warning and the queue carries on in memory.
  */
 export class Persister {
@@ -34,6 +42,9 @@ export class Persister {
   private running: Promise<void> | undefined
   private again = false
   private failed = false
+  /** Body bytes of pendingAppends. */
+  private pendingBytes = 0
+  private earlyScheduled = false
 
   constructor(
     private adapter: StorageAdapter,
@@ -55,12 +66,26 @@ export class Persister {
   }
 
   append(request: StoredRequest): void {
-    if (!this.failed) this.pendingAppends.set(request.id, request)
+    if (this.failed) return
+    this.pendingAppends.set(request.id, request)
+    this.pendingBytes += request.body.length
+    if (this.pendingBytes >= EARLY_PERSIST_BYTES && !this.earlyScheduled) {
+      this.earlyScheduled = true
+      setImmediate(() => {
+        this.earlyScheduled = false
+        void this.persist()
+      }).unref()
+    }
   }
 
   remove(id: number): void {
     if (this.failed) return
-    if (!this.pendingAppends.delete(id)) this.pendingRemovals.push(id)
+    const pending = this.pendingAppends.get(id)
+    if (pending === undefined) this.pendingRemovals.push(id)
+    else {
+      this.pendingAppends.delete(id)
+      this.pendingBytes -= pending.body.length
+    }
   }
 
   setValue(key: string, value: string | null): void {
@@ -92,6 +117,7 @@ export class Persister {
     if (this.failed || !this.adapter.appendSync || this.pendingAppends.size === 0) return
     const appends = [...this.pendingAppends.values()]
     this.pendingAppends.clear()
+    this.pendingBytes = 0
     try {
       this.adapter.appendSync(appends)
     } catch {
@@ -116,6 +142,7 @@ export class Persister {
       const removals = this.pendingRemovals.splice(0)
       const values = [...this.pendingValues]
       this.pendingAppends.clear()
+      this.pendingBytes = 0
       this.pendingValues.clear()
       try {
         if (appends.length > 0) await this.adapter.append(appends)
@@ -131,6 +158,7 @@ export class Persister {
   private fail(error: Error): void {
     this.failed = true
     this.pendingAppends.clear()
+    this.pendingBytes = 0
     this.pendingRemovals.length = 0
     this.pendingValues.clear()
     this.logger.warn(

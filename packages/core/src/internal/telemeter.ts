@@ -1,6 +1,8 @@
 import type {
   DeviceScope,
   Feature,
+  InstanceOptions,
+  InstanceTelemetry,
   ShutdownOptions,
   Telemeter,
   TelemeterConfig,
@@ -13,6 +15,7 @@ import { registerCore, TelemeterCore } from './client.js'
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, describe, MAX_DEVICE_ID_LENGTH, resolveConfig } from './config.js'
 import { groupFeaturesOf } from './consent.js'
 import { installUncaughtCapture } from './crash.js'
+import { InertInstance, ProductTelemetry } from './instance.js'
 import { reportAppStartOf } from './parity.js'
 import { activeKillSwitch } from './policy.js'
 import { setTrackingOf } from './policy-runtime.js'
@@ -25,6 +28,7 @@ class TelemeterInstance extends Scope implements Telemeter {
   private shutdownPromise: Promise<void> | undefined
   private uninstallUncaught: (() => void) | undefined
   private readonly refusing: RefusingScope
+  private product: ProductTelemetry | undefined
 
   constructor(core: TelemeterCore) {
     super(core, undefined)
@@ -77,14 +81,23 @@ class TelemeterInstance extends Scope implements Telemeter {
       typeof requested === 'number' && Number.isFinite(requested) && requested >= 0
         ? requested
         : DEFAULT_SHUTDOWN_TIMEOUT_MS
+    // Every timer of core is unref()ed: without one held here, a process with nothing else to
+    // do (a signal handler awaiting this) would exit before delivery finished or timed out.
+    const keepAlive = setTimeout(() => {}, timeoutMs + 1_000)
     this.shutdownPromise = (async () => {
       try {
         this.uninstallUncaught?.()
+        // Product telemetry's stop event and counters go before core closes.
+        const product = this.product
+        if (product && core.readyNow) product.stop()
+        else if (product) core.ready.then(() => product.stop()).catch(() => {})
         if (core.readyNow && core.self.sessionActive) endSessionOf(core, core.self)
         else core.ready.then(() => core.self.sessionActive && endSessionOf(core, core.self)).catch(() => {})
         await core.close(timeoutMs)
       } catch (error) {
         core.reportError(error as Error)
+      } finally {
+        clearTimeout(keepAlive)
       }
     })()
     return this.shutdownPromise
@@ -103,7 +116,10 @@ class TelemeterInstance extends Scope implements Telemeter {
   }
 
   setTracking(policy: TrackingPolicy): void {
-    guard(this.core, 'setTracking', 'internal', () => setTrackingOf(this.core, policy))
+    guard(this.core, 'setTracking', 'internal', () => {
+      setTrackingOf(this.core, policy)
+      this.product?.policyChanged()
+    })
   }
 
   setEnabled(enabled: boolean): void {
@@ -116,7 +132,26 @@ class TelemeterInstance extends Scope implements Telemeter {
         return
       }
       this.core.setOperatorChoice(enabled)
+      this.product?.operatorChanged(enabled)
     })
+  }
+
+  instance(options?: InstanceOptions): InstanceTelemetry {
+    try {
+      if (this.product) {
+        if (options !== undefined)
+          this.core.logger.warnOnce(
+            'instance:twice',
+            'instance() was already called; the first handle (with its options) is returned',
+          )
+        return this.product
+      }
+      this.product = new ProductTelemetry(this.core, (id) => this.forDevice(id), options)
+      return this.product
+    } catch (error) {
+      this.core.reportError(error as Error)
+      return new InertInstance(this.core)
+    }
   }
 
   status(): TelemeterStatus {

@@ -54,7 +54,21 @@ export class Transport {
       })
   }
 
-  send(request: WireRequest, extraHeaders?: Record<string, string>): Promise<HttpResponse> {
+  /**
+   * Send one request. A keep-alive socket the server closed while it sat
+   * idle fails before any answer; that attempt never reached the server, so
+   * it is repeated once on a fresh socket (Node's documented remedy).
+   */
+  async send(request: WireRequest, extraHeaders?: Record<string, string>): Promise<HttpResponse> {
+    try {
+      return await this.attempt(request, extraHeaders)
+    } catch (error) {
+      if (!(error as { reusedSocket?: boolean }).reusedSocket) throw error
+      return this.attempt(request, extraHeaders)
+    }
+  }
+
+  private attempt(request: WireRequest, extraHeaders?: Record<string, string>): Promise<HttpResponse> {
     const { url, timeoutMs } = this.options
     const headers: Record<string, string> = {
       'user-agent': `${SDK_NAME}/${SDK_VERSION}`,
@@ -87,6 +101,7 @@ export class Transport {
     const client = this.secure ? https : http
     return new Promise<HttpResponse>((resolve, reject) => {
       let settled = false
+      let answered = false
       const finish = (error: Error | undefined, response?: HttpResponse) => {
         if (settled) return
         settled = true
@@ -106,6 +121,7 @@ export class Transport {
           agent,
         },
         (res) => {
+          answered = true
           const chunks: Buffer[] = []
           let size = 0
           let truncated = false
@@ -145,7 +161,13 @@ export class Transport {
       }, timeoutMs)
       timer.unref()
       this.inflight.add(req)
-      req.on('error', (error) => finish(error))
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        // Stale keep-alive socket: no byte of an answer, the server never saw this request.
+        if (req.reusedSocket && !answered && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
+          Object.assign(error, { reusedSocket: true })
+        }
+        finish(error)
+      })
       req.end(body)
     })
   }

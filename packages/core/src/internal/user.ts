@@ -102,7 +102,7 @@ export function userDetailsParams(core: TelemeterCore, input: unknown): Record<s
     else
       core.logger.warnOnce(
         'user:byear',
-        `byear must be a four-digit birth year, got ${describe(year)}; ignored`,
+        `byear must be a birth year from 1900 to this year, got ${describe(year)}; ignored`,
       )
   }
   const custom = customObject(core, details.custom)

@@ -76,7 +76,13 @@ describe('delivery pipeline', () => {
         const kinds = server.items
           .filter((item) => item.device_id === `user-${i}` && item.outcome === 'processed')
           .map((item) =>
-            item.params.begin_session ? 'begin' : item.params.end_session ? 'end' : item.params.events ? 'events' : '?',
+            item.params.begin_session
+              ? 'begin'
+              : item.params.end_session
+                ? 'end'
+                : item.params.events
+                  ? 'events'
+                  : '?',
           )
         expect(kinds).toEqual(['begin', 'events', 'end'])
       }

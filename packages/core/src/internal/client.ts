@@ -334,13 +334,34 @@ export class TelemeterCore {
     return wire
   }
 
+  /**
+   * The process is dying before storage opened (an uncaught exception right
+   * at start-up, the crash users need most): give the requests held in
+   * memory their device id and a body, so the file storage can write them
+   * synchronously for the next start. Not with hashed identifiers: their
+   * salt is in the storage that is not open.
+   */
+  private commitForEmergency(): void {
+    const file = this.persister.fileStorage
+    if (!file || this.gate.killSwitch || this.config.hashIdentifiers || this.config.printPayloads) return
+    if (!this.self.id) {
+      const { id, stored } = file.emergencyDeviceId(randomUUID())
+      this.self.id = id
+      this.self.idType = stored ? this.self.idType : 1
+    }
+    const waiting = this.preReady
+    this.preReady = []
+    for (const entry of waiting) this.commit(entry)
+  }
+
   /** Queued data survives a restart. */
   get storageDurable(): boolean {
     return this.persister.durable
   }
 
   /** Synchronously persist what is pending (a dying process). */
-  persistNow(): void {
+  persistNow(dying: boolean): void {
+    if (!this.isReady && dying) this.commitForEmergency()
     this.persister.persistSync()
   }
 
@@ -566,7 +587,10 @@ export class TelemeterCore {
       feature: batch[0]?.feature ?? 'internal',
       ...(detail ? { detail } : {}),
     }
-    this.emitter.emit('dropped', withPayloads(info, () => batch.flatMap(parsedBody)))
+    this.emitter.emit(
+      'dropped',
+      withPayloads(info, () => batch.flatMap(parsedBody)),
+    )
   }
 
   /**
@@ -618,9 +642,7 @@ export class TelemeterCore {
       device.pending = undefined
       this.dirty.delete(device)
     }
-    this.refuse(feature, reason, events.length, undefined, () => [
-      { device_id: this.wireOf(device), events },
-    ])
+    this.refuse(feature, reason, events.length, undefined, () => [{ device_id: this.wireOf(device), events }])
   }
 
   /**

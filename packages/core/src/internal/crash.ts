@@ -149,7 +149,8 @@ export function installUncaughtCapture(core: TelemeterCore, device: () => Device
         },
       })
       core.flushPending()
-      core.persistNow()
+      // Node ends the process unless the app handles uncaught exceptions itself.
+      core.persistNow(process.listenerCount('uncaughtException') === 0)
     } catch {
       // Never add a second failure to a dying process.
     }

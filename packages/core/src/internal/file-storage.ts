@@ -1,5 +1,12 @@
-import { appendFileSync, createReadStream, createWriteStream } from 'node:fs'
-import { type FileHandle, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import {
+  appendFileSync,
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs'
+import { type FileHandle, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { StorageAdapter, StoredData, StoredRequest } from '../types.js'
@@ -12,12 +19,15 @@ const VALUES_FILE = 'state.json'
 /** Shared by every process on one storage path: the installation's device id. */
 const DEVICE_ID_FILE = 'device-id'
 export const DEVICE_ID_KEY = 'deviceId'
+/** Written synchronously by a process dying before its storage was open; adopted by the next start. */
+const EMERGENCY_PREFIX = 'emergency-'
+const EMERGENCY_SUFFIX = '.journal'
 const COMPACT_MIN_BYTES = 1 << 20
 const COMPACT_MIN_REMOVED = 1_000
 /** Compact once removed records outnumber live ones this many times (a draining queue is not rewritten over and over). */
 const COMPACT_DEAD_RATIO = 4
 /** Appends are encoded and written in pieces of about this many characters, so a large batch never stalls the event loop. */
-const WRITE_SLICE_CHARS = 64 * 1024
+const WRITE_SLICE_CHARS = 256 * 1024
 
 /**
  * The default storage: an append-only journal (`queue.journal`) that is
@@ -61,16 +71,71 @@ export class FileStorage implements StorageAdapter {
       throw error
     })
     const { requests, corruptRecords, removedRecords } = await replay(text)
-    for (const id of requests.keys()) this.live.add(id)
     const list = [...requests.values()].sort((a, b) => a.id - b.id)
+    const adopted = await this.adoptEmergencyFiles(list)
+    for (const request of list) this.live.add(request.id)
     // Never append after a torn tail or a damaged record: start those from a clean
     // journal (as one that is mostly removed records). A clean journal is kept as it is.
-    const rewritten = corruptRecords > 0 || (removedRecords > 0 && removedRecords >= list.length)
+    const rewritten =
+      adopted.files.length > 0 || corruptRecords > 0 || (removedRecords > 0 && removedRecords >= list.length)
     if (rewritten) await this.rewrite(list)
+    // Only once their records are safely in the journal.
+    for (const file of adopted.files) await rm(file, { force: true })
     this.journal = await open(join(dir, JOURNAL_FILE), 'a')
     this.journalBytes = (await stat(join(dir, JOURNAL_FILE))).size
     if (!rewritten) this.removedSinceCompaction = removedRecords
-    return { requests: list, values: { ...this.values }, corruptRecords }
+    return { requests: list, values: { ...this.values }, corruptRecords: corruptRecords + adopted.corrupt }
+  }
+
+  /**
+   * Claim (by an atomic rename, so two starting processes never both take
+   * one) the files a process that died before its storage opened wrote
+   * synchronously, and append their records with fresh ids.
+   */
+  private async adoptEmergencyFiles(list: StoredRequest[]): Promise<{ files: string[]; corrupt: number }> {
+    const names = (await readdir(this.root).catch(() => [] as string[])).filter(
+      (name) => name.startsWith(EMERGENCY_PREFIX) && name.endsWith(EMERGENCY_SUFFIX),
+    )
+    const files: string[] = []
+    let corrupt = 0
+    let nextId = (list.at(-1)?.id ?? 0) + 1
+    for (const name of names) {
+      const claimed = join(this.dir!, `claimed-${process.pid}-${name}`)
+      try {
+        await rename(join(this.root, name), claimed)
+      } catch {
+        continue
+      }
+      const replayed = await replay(await readFile(claimed, 'utf8'))
+      corrupt += replayed.corruptRecords
+      for (const request of [...replayed.requests.values()].sort((a, b) => a.id - b.id)) {
+        list.push({ ...request, id: nextId++ })
+      }
+      files.push(claimed)
+    }
+    if (files.length > 0)
+      this.logger.notice(`recovered ${files.length} crash-time queue file(s) from ${this.root}`)
+    return { files, corrupt }
+  }
+
+  /**
+   * The installation's device id for a process dying before its storage
+   * opened: the stored one, else `generated`, stored now (synchronously).
+   */
+  emergencyDeviceId(generated: string): { id: string; stored: boolean } {
+    try {
+      const stored = readFileSync(join(this.root, DEVICE_ID_FILE), 'utf8').trim()
+      if (stored) return { id: stored, stored: true }
+    } catch {
+      // none yet
+    }
+    try {
+      mkdirSync(this.root, { recursive: true })
+      writeFileSync(join(this.root, DEVICE_ID_FILE), generated, { flag: 'wx' })
+    } catch {
+      // another process won the race or the disk is gone: the id still identifies the crash
+    }
+    return { id: generated, stored: false }
   }
 
   async append(requests: readonly StoredRequest[]): Promise<void> {
@@ -109,15 +174,24 @@ export class FileStorage implements StorageAdapter {
     }
   }
 
-  /** For a dying process only: the one place this storage writes synchronously. */
+  /**
+   * For a dying process only: the one place this storage writes
+   * synchronously. Before the storage is open (no lock yet) the records go
+   * to an emergency file the next start adopts.
+   */
   appendSync(requests: readonly StoredRequest[]): void {
-    if (!this.dir || requests.length === 0) return
+    if (requests.length === 0) return
     let chunk = ''
     for (const request of requests) {
       chunk += encodeAppend(request)
-      this.live.add(request.id)
+      if (this.dir) this.live.add(request.id)
     }
-    appendFileSync(join(this.dir, JOURNAL_FILE), chunk)
+    if (this.dir) {
+      appendFileSync(join(this.dir, JOURNAL_FILE), chunk)
+      return
+    }
+    mkdirSync(this.root, { recursive: true })
+    appendFileSync(join(this.root, `${EMERGENCY_PREFIX}${process.pid}${EMERGENCY_SUFFIX}`), chunk)
   }
 
   async setValue(key: string, value: string | null): Promise<void> {

@@ -72,3 +72,15 @@ describe('contentLength', () => {
     expect(contentLength('abc')).toBeUndefined()
   })
 })
+
+describe('countResponseBytes, called twice', () => {
+  it('counts a response once', async () => {
+    let second: ResponseByteCount | undefined
+    const { count } = await serve('GET', (res) => {
+      second = countResponseBytes(res)
+      res.end('abc')
+    })
+    expect(second).toBe(count)
+    expect(count.bytes).toBe(3)
+  })
+})

@@ -12,11 +12,47 @@ function chunkBytes(chunk: unknown, encoding: unknown): number {
   return ArrayBuffer.isView(chunk) ? chunk.byteLength : 0
 }
 
+type Write = (this: ServerResponse, ...args: unknown[]) => unknown
+const COUNTER: unique symbol = Symbol('telemeter response bytes')
+type Counted = ServerResponse & { [COUNTER]?: ByteCounter }
+
+class ByteCounter implements ResponseByteCount {
+  written = 0
+
+  constructor(
+    private readonly res: ServerResponse,
+    readonly write: Write,
+    readonly end: Write,
+  ) {}
+
+  get bytes(): number {
+    const res = this.res
+    return res.req?.method === 'HEAD' || BODILESS_STATUSES.has(res.statusCode) ? 0 : this.written
+  }
+}
+
+// Shared by every counted response (a closure per response costs several microseconds);
+// `arguments` is forwarded as the caller gave it: `end(callback)` and `end(chunk, callback)` differ.
+function countedWrite(this: Counted, chunk: unknown, encoding: unknown): unknown {
+  const counter = this[COUNTER]!
+  counter.written += chunkBytes(chunk, encoding)
+  // biome-ignore lint/complexity/noArguments: forwarded unchanged
+  return Reflect.apply(counter.write, this, arguments)
+}
+
+function countedEnd(this: Counted, chunk: unknown, encoding: unknown): unknown {
+  const counter = this[COUNTER]!
+  counter.written += chunkBytes(chunk, encoding)
+  // biome-ignore lint/complexity/noArguments: forwarded unchanged
+  return Reflect.apply(counter.end, this, arguments)
+}
+
 /**
  * Count the body bytes written to this one response, for adapters whose
  * responses may be streamed or chunked (no Content-Length). The response's
- * own `write` and `end` shadow the prototype's for the rest of its life;
- * nothing else is touched. A HEAD request or a 204/205/304 counts 0.
+ * own `write` and `end` shadow the ones it had for the rest of its life;
+ * nothing else is touched, and a response is counted once however often this
+ * is called. A HEAD request or a 204/205/304 counts 0.
  *
  * @example
  * ```ts
@@ -25,25 +61,14 @@ function chunkBytes(chunk: unknown, encoding: unknown): number {
  * ```
  */
 export function countResponseBytes(res: ServerResponse): ResponseByteCount {
-  let bytes = 0
-  const target = res as unknown as Record<'write' | 'end', (...args: unknown[]) => unknown>
-  const write = target.write
-  const end = target.end
-  // Forwarded with the caller's own arguments: `end(callback)` and `end(chunk, callback)` differ.
-  target.write = function countedWrite(this: unknown, ...args: unknown[]) {
-    bytes += chunkBytes(args[0], args[1])
-    return write.apply(this, args)
-  }
-  target.end = function countedEnd(this: unknown, ...args: unknown[]) {
-    bytes += chunkBytes(args[0], args[1])
-    return end.apply(this, args)
-  }
-  return {
-    get bytes() {
-      const method = res.req?.method
-      return method === 'HEAD' || BODILESS_STATUSES.has(res.statusCode) ? 0 : bytes
-    },
-  }
+  const counted = res as Counted
+  const existing = counted[COUNTER]
+  if (existing) return existing
+  const counter = new ByteCounter(res, res.write as Write, res.end as Write)
+  counted[COUNTER] = counter
+  ;(counted as { write: unknown }).write = countedWrite
+  ;(counted as { end: unknown }).end = countedEnd
+  return counter
 }
 
 /**

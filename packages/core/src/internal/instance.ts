@@ -5,7 +5,6 @@ import type {
   Feature,
   InstanceDecider,
   InstanceOptions,
-  InstanceProperties,
   InstanceStatus,
   InstanceTelemetry,
 } from '../types.js'
@@ -21,82 +20,22 @@ import {
   dayTimestamp,
   MAX_DAILY_KEYS,
 } from './instance-counters.js'
+import {
+  ciDetected,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  INSTANCE_EVENTS,
+  type ResolvedInstanceOptions,
+  resolveInstanceOptions,
+} from './instance-options.js'
+import { sampleWithin } from './instance-properties.js'
 import { guard } from './scope.js'
 import { statusOf } from './status.js'
 
 /** Value key of the anonymous instance id in storage. */
 export const INSTANCE_ID_KEY = 'instanceId'
-export const DEFAULT_HEARTBEAT_INTERVAL_MS = 6 * 3_600_000
-export const MIN_HEARTBEAT_INTERVAL_MS = 60_000
-export const DEFAULT_PROPERTIES_TIMEOUT_MS = 1_000
-/** Event keys of product telemetry. */
-export const INSTANCE_EVENTS = Object.freeze({
-  start: 'instance.start',
-  heartbeat: 'instance.heartbeat',
-  stop: 'instance.stop',
-  section: 'instance.section',
-})
-/**
- * Internal option (not part of the public types): the clock product
- * telemetry reads, so tests can move across days without waiting for one.
- */
-export const INSTANCE_CLOCK: unique symbol = Symbol('telemeter.instance.clock')
 /** Calls made before storage opened wait for it; beyond this many they are dropped. */
 const MAX_DEFERRED = 1_000
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-const TIMED_OUT = Symbol('timed out')
-
-/** `CI` set to anything but empty, `0` or `false` (how CI services announce themselves). */
-export function ciDetected(env: NodeJS.ProcessEnv = process.env): boolean {
-  const value = env.CI?.trim().toLowerCase()
-  return value !== undefined && value !== '' && value !== '0' && value !== 'false'
-}
-
-interface ResolvedInstanceOptions {
-  readonly heartbeatIntervalMs: number
-  readonly properties: (() => InstanceProperties | Promise<InstanceProperties>) | undefined
-  readonly propertiesTimeoutMs: number
-  readonly trackCI: boolean
-  readonly now: () => number
-}
-
-function resolveInstanceOptions(core: TelemeterCore, input: unknown): ResolvedInstanceOptions {
-  const warn = (field: string, message: string) =>
-    core.logger.warnOnce(`instance:${field}`, `instance(): ${message}`)
-  let options: InstanceOptions & { [INSTANCE_CLOCK]?: () => number } = {}
-  if (input !== undefined && (input === null || typeof input !== 'object' || Array.isArray(input)))
-    warn('options', `options must be an object, got ${describe(input)}; defaults are used`)
-  else if (input !== undefined) options = input as typeof options
-  let heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS
-  const interval = options.heartbeatIntervalMs
-  if (interval !== undefined) {
-    if (typeof interval !== 'number' || !Number.isFinite(interval))
-      warn('interval', `heartbeatIntervalMs must be a number, got ${describe(interval)}; 6 hours is used`)
-    else if (interval < MIN_HEARTBEAT_INTERVAL_MS) {
-      warn('interval', `heartbeatIntervalMs ${interval} is below one minute; one minute is used`)
-      heartbeatIntervalMs = MIN_HEARTBEAT_INTERVAL_MS
-    } else heartbeatIntervalMs = Math.floor(interval)
-  }
-  let propertiesTimeoutMs = DEFAULT_PROPERTIES_TIMEOUT_MS
-  const timeout = options.propertiesTimeoutMs
-  if (timeout !== undefined) {
-    if (typeof timeout === 'number' && Number.isFinite(timeout) && timeout >= 1)
-      propertiesTimeoutMs = Math.floor(timeout)
-    else warn('timeout', `propertiesTimeoutMs must be a number >= 1, got ${describe(timeout)}; 1000 is used`)
-  }
-  let properties: ResolvedInstanceOptions['properties']
-  if (typeof options.properties === 'function') properties = options.properties
-  else if (options.properties !== undefined)
-    warn('properties', `properties must be a function, got ${describe(options.properties)}; ignored`)
-  const now = options[INSTANCE_CLOCK]
-  return {
-    heartbeatIntervalMs,
-    properties,
-    propertiesTimeoutMs,
-    trackCI: options.trackCI === true,
-    now: typeof now === 'function' ? now : Date.now,
-  }
-}
 
 /**
  * `telemeter.instance()`: product telemetry of a self-hosted installation.
@@ -411,46 +350,17 @@ export class ProductTelemetry implements InstanceTelemetry {
     return Math.max(0, Math.floor((this.options.now() - this.startedAt) / 1000))
   }
 
-  /** Sample `properties` within its time limit; a failure skips this sample with one warning. */
+  /** Sample `properties` (one at a time) and send the answer as custom properties of the instance's device. */
   private async sampleProperties(): Promise<void> {
     const callback = this.options.properties
     if (!callback || this.sampling) return
     this.sampling = true
-    const { logger } = this.core
-    const timeoutMs = this.options.propertiesTimeoutMs
-    let timer: NodeJS.Timeout | undefined
     try {
-      const result = await Promise.race([
-        Promise.resolve().then(callback),
-        new Promise<typeof TIMED_OUT>((resolve) => {
-          timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs)
-          timer.unref()
-        }),
-      ])
-      if (result === TIMED_OUT) {
-        logger.warnOnce(
-          'instance:properties:timeout',
-          `instance properties() did not answer within ${timeoutMs} ms; samples that take longer are skipped`,
-        )
-        return
-      }
-      if (result === null || typeof result !== 'object' || Array.isArray(result)) {
-        logger.warnOnce(
-          'instance:properties:shape',
-          `instance properties() must return an object of numbers, strings and booleans, got ${describe(result)}; skipped`,
-        )
-        return
-      }
-      if (!this.mayRun || this.id === undefined || Object.keys(result).length === 0) return
+      const result = await sampleWithin(this.core, callback, this.options.propertiesTimeoutMs)
+      if (!result || !this.mayRun || this.id === undefined || Object.keys(result).length === 0) return
       this.device()
       this.scopeOf(this.id).setUserDetails({ custom: result })
-    } catch (error) {
-      logger.warnOnce(
-        'instance:properties:threw',
-        `instance properties() threw (${(error as Error)?.message ?? String(error)}); samples that throw are skipped`,
-      )
     } finally {
-      clearTimeout(timer)
       this.sampling = false
     }
   }

@@ -31,6 +31,13 @@ export interface SenderHooks {
 const MAX_IN_FLIGHT = 4
 /** How far past the oldest request a batch is looked for while others are in flight. */
 const SCAN_FACTOR = 4
+/**
+ * Calls after a lost answer (timeout, reset, unreadable 2xx) during which a
+ * call carries at most one request per device. The server's duplicate check
+ * remembers only the last request of each device, so only such calls can be
+ * re-sent without the server counting anything twice.
+ */
+const CAREFUL_CALLS = 50
 
 /**
  * Moves the queue to the server. Batches go to `/i/bulk`; a lone request, or
@@ -51,6 +58,10 @@ export class Sender {
   private reachable = true
   private stopped = false
   private readonly encode: EncodeOptions
+  /** Answered calls still to go at one request per device (see CAREFUL_CALLS). */
+  private careful = 0
+  /** Endpoint of requests whose answer was lost: `/i` and `/i/bulk` hash differently, a re-send must match. */
+  private readonly lostVia = new Map<number, '/i' | '/i/bulk'>()
 
   constructor(
     private readonly config: ResolvedConfig,
@@ -118,6 +129,13 @@ export class Sender {
         busyDevices.delete(request.device)
       }
       if (this.stopped) return
+      if (outcome.kind !== 'retry') {
+        if (this.careful > 0) this.careful--
+        for (const request of batch) this.lostVia.delete(request.id)
+      } else if (answerLost(outcome)) {
+        this.careful = CAREFUL_CALLS
+        for (const request of batch) this.lostVia.set(request.id, endpoint)
+      }
       if (outcome.kind === 'delivered') {
         this.markReachable()
         this.attempt = 0
@@ -151,7 +169,10 @@ export class Sender {
           busyIds.add(request.id)
           busyDevices.add(request.device)
         }
-        const endpoint = batch.length === 1 || this.config.salt ? '/i' : '/i/bulk'
+        const endpoint =
+          this.config.salt || (batch.length === 1 && this.lostVia.get(batch[0]!.id) !== '/i/bulk')
+            ? '/i'
+            : '/i/bulk'
         const task: Promise<void> = this.attemptSend(batch, endpoint)
           .then((outcome) => settle(batch, endpoint, outcome))
           .finally(() => inFlight.delete(task))
@@ -165,13 +186,25 @@ export class Sender {
   /** The oldest requests that may go now: none in flight, none of a device with a request in flight. */
   private pickBatch(busyIds: ReadonlySet<number>, busyDevices: ReadonlySet<string>): QueuedRequest[] {
     const limit = this.config.salt ? 1 : this.config.bulkSize
-    if (busyIds.size === 0) return this.queue.peek(limit)
-    // A request in flight has its device busy, so that device's later requests are passed over too.
-    return this.queue.select(
+    if (this.careful === 0 && this.lostVia.size > 0)
+      for (const id of this.lostVia.keys()) if (!this.queue.has(id)) this.lostVia.delete(id)
+    if (busyIds.size === 0 && this.careful === 0 && this.lostVia.size === 0) return this.queue.peek(limit)
+    // A request in flight has its device busy, so that device's later requests are passed over too;
+    // after a lost answer, so are a device's requests after its first one in this call.
+    const taken = this.careful > 0 ? new Set<string>() : undefined
+    const batch = this.queue.select(
       limit,
-      (request) => !busyDevices.has(request.device) && !busyIds.has(request.id),
+      (request) => {
+        if (busyDevices.has(request.device) || busyIds.has(request.id)) return false
+        if (taken?.has(request.device)) return false
+        taken?.add(request.device)
+        return true
+      },
       limit * SCAN_FACTOR + busyIds.size,
     )
+    // A request first sent alone to /i goes alone to /i again (the server hashes bulk items differently).
+    const alone = batch.findIndex((request) => this.lostVia.get(request.id) === '/i')
+    return alone === -1 ? batch : alone === 0 ? batch.slice(0, 1) : batch.slice(0, alone)
   }
 
   private async attemptSend(batch: readonly QueuedRequest[], endpoint: '/i' | '/i/bulk'): Promise<Outcome> {
@@ -230,4 +263,9 @@ export class Sender {
     this.reachable = true
     this.logger.notice(`delivery to ${this.config.url.host} works again`)
   }
+}
+
+/** A failed call the server may have processed all the same: no answer, or a 2xx without a readable result. */
+function answerLost(outcome: Extract<Outcome, { kind: 'retry' }>): boolean {
+  return outcome.status === undefined || (outcome.status >= 200 && outcome.status < 300)
 }

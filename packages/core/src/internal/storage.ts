@@ -8,7 +8,7 @@ import type { TelemeterLogger } from './logger.js'
  * are waiting: a burst reaches the disk in small steps instead of one large
  * write that would stall the event loop, and less is lost to a crash.
  */
-const EARLY_PERSIST_BYTES = 256 * 1024
+const EARLY_PERSIST_BYTES = 1024 * 1024
 
 /** Keeps nothing: the queue lives only in memory. */
 export class MemoryStorage implements StorageAdapter {
@@ -113,6 +113,11 @@ export class Persister {
    * Write pending appends synchronously (the process is dying). An append
    * already handed to the adapter asynchronously is in the kernel's hands.
    */
+  /** The file storage behind this persister, for a process dying before it opened. */
+  get fileStorage(): FileStorage | undefined {
+    return !this.failed && this.adapter instanceof FileStorage ? this.adapter : undefined
+  }
+
   persistSync(): void {
     if (this.failed || !this.adapter.appendSync || this.pendingAppends.size === 0) return
     const appends = [...this.pendingAppends.values()]

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { writeFile } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -281,6 +281,43 @@ describe('captureUncaught (child process)', () => {
         'hc',
       ])
       expect(paramsWith(server, 'uncaught-device', 'hc')[0]?.hc).toMatchObject({ el: 0, sc: 200 })
+      expect(server.violations).toEqual([])
+    },
+  )
+
+  it.each([
+    ['a configured device id', 'at-start', 'uncaught-device'],
+    ['a generated device id', 'at-start-generated-id', undefined],
+  ])(
+    'keeps a crash thrown before storage opened (%s) and delivers it on the next start',
+    async (_label, failure, deviceId) => {
+      const server = await testServer()
+      const dir = await tempDir()
+      const plain = await runChild(server, dir, failure, 'plain')
+      const withSdk = await runChild(server, dir, failure, 'sdk')
+      expect(plain.code).toBe(1)
+      expect(withSdk).toMatchObject({ code: plain.code, signal: null })
+      // Same message as plain Node (the echoed source line differs: the fixture throws from another line).
+      for (const run of [plain, withSdk]) expect(run.stderr).toContain('Error: boom at start\n    at ')
+      expect(server.crashes()).toEqual([])
+      expect((await readdir(dir)).some((name) => name.startsWith('emergency-'))).toBe(true)
+      // The id generated while dying was kept for the installation (the drain below configures its own).
+      const generatedId = deviceId ? undefined : (await readFile(join(dir, 'device-id'), 'utf8')).trim()
+
+      const drain = await runChild(server, dir, 'none', 'sdk')
+      expect(drain).toMatchObject({ code: 0, stderr: '' })
+      await server.waitFor((s) => s.crashes().length === 1)
+      const [crash] = server.crashes()
+      // A throw at the top level of an ES module rejects the module's evaluation: Node reports it as such.
+      expect(crash).toMatchObject({
+        name: 'Error: boom at start',
+        nonfatal: false,
+        custom: { origin: 'unhandledRejection' },
+      })
+      if (deviceId) expect(crash!.device_id).toBe(deviceId)
+      else expect(crash!.device_id).toBe(generatedId)
+      expect(server.events({ key: 'just-before' })).toHaveLength(1)
+      expect((await readdir(dir)).some((name) => name.startsWith('emergency-'))).toBe(false)
       expect(server.violations).toEqual([])
     },
   )

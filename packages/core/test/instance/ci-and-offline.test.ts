@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { ciDetected, INSTANCE_EVENTS } from '../../src/internal/instance.js'
+import { ciDetected, INSTANCE_EVENTS } from '../../src/internal/instance-options.js'
 import { instanceEvents, instanceSetup } from './support.js'
 
 describe('CI', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { INSTANCE_EVENTS } from '../../src/internal/instance.js'
+import { INSTANCE_EVENTS } from '../../src/internal/instance-options.js'
 import { setup } from '../helpers.js'
 import { instanceEvents, instanceOn, instanceSetup, TestClock, utcDayStart } from './support.js'
 

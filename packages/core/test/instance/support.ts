@@ -1,7 +1,7 @@
 import type { ReceivedEvent, TestServer, TestServerOptions } from '@telemeter/testkit'
 import { beforeEach, vi } from 'vitest'
 import type { InstanceOptions, InstanceTelemetry, Telemeter, TelemeterConfig } from '../../src/index.js'
-import { INSTANCE_CLOCK } from '../../src/internal/instance.js'
+import { INSTANCE_CLOCK } from '../../src/internal/instance-options.js'
 import { type Setup, setup } from '../helpers.js'
 
 export const DAY_MS = 86_400_000

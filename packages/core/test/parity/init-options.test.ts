@@ -126,38 +126,35 @@ describe('Countly.init options', () => {
 
   it('fail_timeout → retry: { baseDelayMs, maxDelayMs } (and permanent rejections are dropped)', async () => {
     const transient = { type: 'status', status: 503, times: 1 } as const
-    const officialServer = await testServer(SERVER_OPTIONS)
+    // A permanent rejection: the official SDK retries it forever, Telemeter drops and counts it.
+    const permanent = { type: 'reject', message: 'App does not exist', times: 2 } as const
+    const [officialServer, rejectingServer] = await Promise.all([
+      testServer(SERVER_OPTIONS),
+      testServer(SERVER_OPTIONS),
+    ])
     officialServer.setFault(transient)
-    const [official, ours] = await sideBySide(
-      () => runOfficial('init:fail_timeout', { server: officialServer }),
-      () =>
-        runOurs(
-          (t, server) => {
-            server.setFault(transient)
-            t.event('retried')
-          },
-          { config: { retry: { baseDelayMs: 1_000, maxDelayMs: 60_000 } } },
-        ),
-    )
+    rejectingServer.setFault(permanent)
+    const [official, ours, retriedForever, dropped] = await Promise.all([
+      runOfficial('init:fail_timeout', { server: officialServer }),
+      runOurs(
+        (t, server) => {
+          server.setFault(transient)
+          t.event('retried')
+        },
+        { config: { retry: { baseDelayMs: 1_000, maxDelayMs: 60_000 } } },
+      ),
+      runOfficial('init:fail_timeout', { server: rejectingServer }),
+      runOurs((t, server) => {
+        server.setFault(permanent)
+        t.event('retried')
+      }),
+    ])
     await ours.server.waitFor((server) => server.events({ key: 'retried' }).length === 1)
     expect(storedOf(ours.server)).toEqual(storedOf(official.server))
     for (const server of [official.server, ours.server]) {
       expect(server.requests.map((request) => request.status)).toEqual([503, 200])
     }
     expect(ours.telemeter.stats()).toMatchObject({ retried: 1, sent: 1, dropped: 0 })
-
-    // A permanent rejection: the official SDK retries it forever, Telemeter drops and counts it.
-    const permanent = { type: 'reject', message: 'App does not exist', times: 2 } as const
-    const rejectingServer = await testServer(SERVER_OPTIONS)
-    rejectingServer.setFault(permanent)
-    const [retriedForever, dropped] = await sideBySide(
-      () => runOfficial('init:fail_timeout', { server: rejectingServer }),
-      () =>
-        runOurs((t, server) => {
-          server.setFault(permanent)
-          t.event('retried')
-        }),
-    )
     expect(retriedForever.server.requests.map((request) => request.status)).toEqual([400, 400, 200])
     expect(customEventsOf(retriedForever.server).map((event) => event.key)).toEqual(['retried'])
     expect(dropped.server.requests.map((request) => request.status)).toEqual([400])
@@ -237,41 +234,54 @@ describe('Countly.init options', () => {
   })
 
   it('clear_stored_device_id → not needed: a configured deviceId always wins over the stored one', async () => {
-    const officialServer = await testServer(SERVER_OPTIONS)
-    const officialDir = await tempDir()
-    const run = (arg: object) =>
-      runOfficial('init:clear_stored_device_id', { server: officialServer, storageDir: officialDir, arg })
-    const first = await run({ deviceId: 'first', run: 1 })
-    const stale = await run({ deviceId: 'second', run: 2 })
-    const cleared = await run({ deviceId: 'second', run: 3, clear: true })
-    expect([first.result.deviceId, stale.result.deviceId, cleared.result.deviceId]).toEqual([
-      'first',
-      'first',
-      'second',
+    const [officialServer, officialDir, oursServer, oursDir] = await Promise.all([
+      testServer(SERVER_OPTIONS),
+      tempDir(),
+      testServer(SERVER_OPTIONS),
+      tempDir(),
     ])
-
-    const oursServer = await testServer(SERVER_OPTIONS)
-    const oursDir = await tempDir()
-    const ids: string[] = []
-    for (const [deviceId, key] of [
-      ['first', 'run-1'],
-      ['second', 'run-2'],
-      ['second', 'run-3'],
-    ] as const) {
-      const telemeter = createTelemeter({
-        url: oursServer.url,
-        appKey: APP_KEY,
-        deviceId,
-        storagePath: oursDir,
-        sessions: 'manual',
-        serverConfig: false,
-        debug: captureLogger(),
-      })
-      telemeter.event(key)
-      await telemeter.shutdown()
-      ids.push(telemeter.deviceId)
+    // Three starts on one storage: as "first", then as "second", then as "second" clearing the stored id.
+    const officialRuns = async () => {
+      const ids: unknown[] = []
+      for (const arg of [
+        { deviceId: 'first', run: 1 },
+        { deviceId: 'second', run: 2 },
+        { deviceId: 'second', run: 3, clear: true },
+      ]) {
+        const run = await runOfficial('init:clear_stored_device_id', {
+          server: officialServer,
+          storageDir: officialDir,
+          arg,
+        })
+        ids.push(run.result.deviceId)
+      }
+      return ids
     }
-    expect(ids).toEqual(['first', 'second', 'second'])
+    const ourRuns = async () => {
+      const ids: string[] = []
+      for (const [deviceId, key] of [
+        ['first', 'run-1'],
+        ['second', 'run-2'],
+        ['second', 'run-3'],
+      ] as const) {
+        const telemeter = createTelemeter({
+          url: oursServer.url,
+          appKey: APP_KEY,
+          deviceId,
+          storagePath: oursDir,
+          sessions: 'manual',
+          serverConfig: false,
+          debug: captureLogger(),
+        })
+        telemeter.event(key)
+        await telemeter.shutdown()
+        ids.push(telemeter.deviceId)
+      }
+      return ids
+    }
+    const [theirIds, ourIds] = await Promise.all([officialRuns(), ourRuns()])
+    expect(theirIds).toEqual(['first', 'first', 'second'])
+    expect(ourIds).toEqual(['first', 'second', 'second'])
     expect(customEventsOf(officialServer, 'first').map((event) => event.key)).toEqual(['run-1', 'run-2'])
     expect(customEventsOf(oursServer, 'first').map((event) => event.key)).toEqual(['run-1'])
     expect(customEventsOf(oursServer, 'second').map((event) => event.key)).toEqual(['run-2', 'run-3'])
@@ -291,41 +301,49 @@ describe('Countly.init options', () => {
   })
 
   it('storage_path → storagePath (JSON files vs an append-only journal)', async () => {
-    const officialServer = await testServer(SERVER_OPTIONS)
-    const officialDir = await tempDir()
-    officialServer.setFault({ type: 'down' })
-    const offline = await runOfficial('init:storage_path', {
-      server: officialServer,
-      storageDir: officialDir,
-      arg: { run: 1, exitEarly: true },
-    })
+    const [officialServer, officialDir, oursServer, oursDir] = await Promise.all([
+      testServer(SERVER_OPTIONS),
+      tempDir(),
+      testServer(SERVER_OPTIONS),
+      tempDir(),
+    ])
+    // Each side: a run while the server is down (the event stays on disk), then a run that delivers both.
+    const officialRuns = async () => {
+      officialServer.setFault({ type: 'down' })
+      const offline = await runOfficial('init:storage_path', {
+        server: officialServer,
+        storageDir: officialDir,
+        arg: { run: 1, exitEarly: true },
+      })
+      officialServer.setFault(null)
+      await runOfficial('init:storage_path', {
+        server: officialServer,
+        storageDir: officialDir,
+        arg: { run: 2 },
+      })
+      return offline
+    }
+    const ourRuns = async () => {
+      const config = {
+        url: oursServer.url,
+        appKey: APP_KEY,
+        deviceId: DEVICE_ID,
+        storagePath: oursDir,
+        sessions: 'manual',
+        serverConfig: false,
+        debug: captureLogger(),
+      } as const
+      oursServer.setFault({ type: 'down' })
+      const first = createTelemeter(config)
+      first.event('stored-1')
+      await first.shutdown({ timeoutMs: 300 })
+      oursServer.setFault(null)
+      const second = createTelemeter(config)
+      second.event('stored-2')
+      await second.shutdown()
+    }
+    const [offline] = await Promise.all([officialRuns(), ourRuns()])
     expect(offline.result).toEqual({ queued: 1 })
-    officialServer.setFault(null)
-    await runOfficial('init:storage_path', {
-      server: officialServer,
-      storageDir: officialDir,
-      arg: { run: 2 },
-    })
-
-    const oursServer = await testServer(SERVER_OPTIONS)
-    const oursDir = await tempDir()
-    const config = {
-      url: oursServer.url,
-      appKey: APP_KEY,
-      deviceId: DEVICE_ID,
-      storagePath: oursDir,
-      sessions: 'manual',
-      serverConfig: false,
-      debug: captureLogger(),
-    } as const
-    oursServer.setFault({ type: 'down' })
-    const first = createTelemeter(config)
-    first.event('stored-1')
-    await first.shutdown({ timeoutMs: 300 })
-    oursServer.setFault(null)
-    const second = createTelemeter(config)
-    second.event('stored-2')
-    await second.shutdown()
 
     expect(customEventsOf(oursServer)).toEqual(customEventsOf(officialServer))
     expect(customEventsOf(oursServer).map((event) => event.key)).toEqual(['stored-1', 'stored-2'])

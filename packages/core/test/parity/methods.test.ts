@@ -55,24 +55,22 @@ describe('sessions', () => {
   })
 
   it('session_duration(sec) → extendSession() (measured) or request({ session_duration })', async () => {
-    const [official, ours] = await sideBySide(
-      () => runOfficial('session_duration'),
-      () =>
-        runOurs((t) => {
-          t.beginSession()
-          t.request({ session_duration: 30 })
-        }),
-    )
+    const [official, ours, measured] = await Promise.all([
+      runOfficial('session_duration'),
+      runOurs((t) => {
+        t.beginSession()
+        t.request({ session_duration: 30 })
+      }),
+      // extendSession() reports the time measured since the last update; it takes no seconds.
+      runOurs(async (t) => {
+        t.beginSession()
+        await sleep(1_100)
+        t.extendSession()
+      }),
+    ])
     expect(storedOf(ours.server)).toEqual(storedOf(official.server))
     expect(ours.server.user(DEVICE_ID)?.sd).toBe(30)
     expect(official.server.user(DEVICE_ID)?.sd).toBe(30)
-
-    // extendSession() reports the time measured since the last update; it takes no seconds.
-    const measured = await runOurs(async (t) => {
-      t.beginSession()
-      await sleep(1_100)
-      t.extendSession()
-    })
     expect(
       itemsWith(measured.server, 'session_duration').map((params) => Number(params.session_duration)),
     ).toEqual([1])
@@ -206,29 +204,39 @@ describe('crashes', () => {
   })
 
   it('track_errors(segments) → captureUncaught: true', async () => {
-    const officialServer = await testServer(SERVER_OPTIONS)
-    const officialDir = await tempDir()
-    const crashed = await runOfficial('track_errors', {
-      server: officialServer,
-      storageDir: officialDir,
-      arg: { phase: 'crash' },
-      expectCrash: true,
-    })
+    const [officialServer, officialDir, oursServer, oursDir] = await Promise.all([
+      testServer(SERVER_OPTIONS),
+      tempDir(),
+      testServer(SERVER_OPTIONS),
+      tempDir(),
+    ])
+    // Each side: a process that dies of an uncaught error, then a restart on the same storage that delivers.
+    const [crashed, dying] = await Promise.all([
+      (async () => {
+        const run = await runOfficial('track_errors', {
+          server: officialServer,
+          storageDir: officialDir,
+          arg: { phase: 'crash' },
+          expectCrash: true,
+        })
+        await runOfficial('track_errors', {
+          server: officialServer,
+          storageDir: officialDir,
+          arg: { phase: 'drain' },
+        })
+        return run
+      })(),
+      (async () => {
+        const run = await runTelemeterChild(oursServer.url, oursDir, 'crash')
+        await runTelemeterChild(oursServer.url, oursDir, 'drain')
+        return run
+      })(),
+    ])
     // Both SDKs leave the process's fate alone: it dies with the uncaught error.
     expect(crashed.exitCode).toBe(1)
     expect(crashed.stderr).toContain('parity boom')
-    await runOfficial('track_errors', {
-      server: officialServer,
-      storageDir: officialDir,
-      arg: { phase: 'drain' },
-    })
-
-    const oursServer = await testServer(SERVER_OPTIONS)
-    const oursDir = await tempDir()
-    const dying = await runTelemeterChild(oursServer.url, oursDir, 'crash')
     expect(dying.exitCode).toBe(1)
     expect(dying.stderr).toContain('parity boom')
-    await runTelemeterChild(oursServer.url, oursDir, 'drain')
 
     const theirCrash = storedOf(officialServer).crashes
     const ourCrash = storedOf(oursServer).crashes
@@ -346,27 +354,24 @@ describe('users and device ids', () => {
   it('get_device_id() / get_device_id_type() → telemeter.deviceId (the type is sent as `t`)', async () => {
     const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
     let ourId = ''
-    const [official, ours] = await sideBySide(
-      () => runOfficial('get_device_id/get_device_id_type'),
-      () =>
-        runOurs(
-          async (t) => {
-            t.event('hello')
-            await t.flush()
-            ourId = t.deviceId
-          },
-          { config: { deviceId: undefined } },
-        ),
-    )
+    const [official, ours, configured, mine] = await Promise.all([
+      runOfficial('get_device_id/get_device_id_type'),
+      runOurs(
+        async (t) => {
+          t.event('hello')
+          await t.flush()
+          ourId = t.deviceId
+        },
+        { config: { deviceId: undefined } },
+      ),
+      runOfficial('get_device_id/get_device_id_type', { arg: { deviceId: 'chosen' } }),
+      runOurs((t) => t.event('hello'), { config: { deviceId: 'chosen' } }),
+    ])
     expect(official.result.deviceId).toMatch(uuid)
     expect(official.result.type).toBe(1)
     expect(ourId).toMatch(uuid)
     expect(ours.server.user(ourId)?.t).toBe(1)
     // A configured id is developer supplied (type 0) in both.
-    const [configured, mine] = await sideBySide(
-      () => runOfficial('get_device_id/get_device_id_type', { arg: { deviceId: 'chosen' } }),
-      () => runOurs((t) => t.event('hello'), { config: { deviceId: 'chosen' } }),
-    )
     expect(configured.result).toEqual({ deviceId: 'chosen', type: 0 })
     expect(mine.telemeter.deviceId).toBe('chosen')
     expect(mine.server.user('chosen')?.t).toBe(0)

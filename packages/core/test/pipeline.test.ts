@@ -182,4 +182,18 @@ describe('delivery pipeline', () => {
     expect(logger.warnings().length).toBe(8)
     expect(server.violations).toEqual([])
   })
+
+  it('ends the sessions of other devices at shutdown, at their last activity', async () => {
+    const { server, telemeter } = await setup({ deviceId: 'own' }, { sessionCooldownS: 0 })
+    telemeter.forDevice('user-a').beginSession()
+    telemeter.forDevice('user-a').event('clicked')
+    telemeter.forDevice('user-b').beginSession()
+    await telemeter.shutdown({ timeoutMs: 2_000 })
+    for (const id of ['user-a', 'user-b']) {
+      expect(server.items.filter((i) => i.device_id === id && i.params.end_session !== undefined)).toHaveLength(1)
+      expect(server.user(id)?.hos).toBe(false)
+    }
+    expect(server.violations).toEqual([])
+  })
 })
+

@@ -24,7 +24,15 @@ import { createStorage, MemoryStorage, Persister } from './storage.js'
 import { Transport } from './transport.js'
 import { SDK_NAME, SDK_VERSION } from './version.js'
 
-const cores = new WeakMap<object, TelemeterCore>()
+/**
+ * Telemeter -> engine. Kept on a `Symbol.for` key so that when an app loads
+ * two copies of core (its ESM and CJS builds, or two versions through
+ * different adapters) an adapter from one copy still finds the engine of a
+ * Telemeter made by the other. Keyed weakly by instance: no shared state.
+ */
+const REGISTRY_KEY = Symbol.for('@telemeter/core.engines')
+const cores: WeakMap<object, TelemeterCore> = ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] ??=
+  new WeakMap<object, TelemeterCore>()) as WeakMap<object, TelemeterCore>
 export const OPERATOR_CHOICE_KEY = 'operatorEnabled'
 
 /** The engine behind a public Telemeter (for adapters built into core). */
@@ -693,6 +701,10 @@ export class TelemeterCore {
     await withTimeout(this.ready, remaining())
     for (const timer of this.timers) clearInterval(timer)
     this.timers = []
+    // Sessions of other devices (adapters keep one per user) cannot outlive the process: end them at their last activity.
+    for (const device of this.devices.values()) {
+      if (device.sessionActive) endSessionOf(this, device, device.lastActivity)
+    }
     this.flushPending()
     // Health goes last: the host's data first, in the order it was recorded.
     this.health.report(this)

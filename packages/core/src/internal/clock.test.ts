@@ -26,3 +26,16 @@ describe('Clock', () => {
     expect(clock.hourOf(ts)).toBe(date.getHours())
   })
 })
+
+describe('Clock with timestamps of two hours', () => {
+  it('answers both hours correctly however they alternate', () => {
+    const clock = new Clock()
+    const now = Date.UTC(2026, 10, 22, 13, 30)
+    const before = now - 2 * 3_600_000
+    for (let i = 0; i < 5; i++) {
+      expect(clock.hourOf(now)).toBe(new Date(now).getHours())
+      expect(clock.hourOf(before)).toBe(new Date(before).getHours())
+      expect(clock.dowOf(before)).toBe(new Date(before).getDay())
+    }
+  })
+})

@@ -21,6 +21,11 @@ export class Clock {
   private hour = 0
   private dow = 0
   private tz = 0
+  /** A second slot for another hour (a trace that started in the previous hour), so the two do not evict each other. */
+  private otherUntil = 0
+  private otherHour = 0
+  private otherDow = 0
+  private otherTz = 0
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -38,18 +43,35 @@ export class Clock {
   }
 
   fields(timestamp: number): TimeFields {
-    if (timestamp >= this.cacheUntil || timestamp < this.cacheUntil - HOUR_MS) this.refresh(timestamp)
+    this.select(timestamp)
     return { timestamp, hour: this.hour, dow: this.dow, tz: this.tz }
   }
 
   hourOf(timestamp: number): number {
-    if (timestamp >= this.cacheUntil || timestamp < this.cacheUntil - HOUR_MS) this.refresh(timestamp)
+    this.select(timestamp)
     return this.hour
   }
 
   dowOf(timestamp: number): number {
-    if (timestamp >= this.cacheUntil || timestamp < this.cacheUntil - HOUR_MS) this.refresh(timestamp)
+    this.select(timestamp)
     return this.dow
+  }
+
+  /** Make the main slot hold `timestamp`'s hour: swap with the other slot, or compute it. */
+  private select(timestamp: number): void {
+    if (timestamp < this.cacheUntil && timestamp >= this.cacheUntil - HOUR_MS) return
+    if (timestamp < this.otherUntil && timestamp >= this.otherUntil - HOUR_MS) {
+      ;[this.cacheUntil, this.otherUntil] = [this.otherUntil, this.cacheUntil]
+      ;[this.hour, this.otherHour] = [this.otherHour, this.hour]
+      ;[this.dow, this.otherDow] = [this.otherDow, this.dow]
+      ;[this.tz, this.otherTz] = [this.otherTz, this.tz]
+      return
+    }
+    this.otherUntil = this.cacheUntil
+    this.otherHour = this.hour
+    this.otherDow = this.dow
+    this.otherTz = this.tz
+    this.refresh(timestamp)
   }
 
   private refresh(timestamp: number): void {

@@ -190,10 +190,11 @@ describe('delivery pipeline', () => {
     telemeter.forDevice('user-b').beginSession()
     await telemeter.shutdown({ timeoutMs: 2_000 })
     for (const id of ['user-a', 'user-b']) {
-      expect(server.items.filter((i) => i.device_id === id && i.params.end_session !== undefined)).toHaveLength(1)
+      expect(
+        server.items.filter((i) => i.device_id === id && i.params.end_session !== undefined),
+      ).toHaveLength(1)
       expect(server.user(id)?.hos).toBe(false)
     }
     expect(server.violations).toEqual([])
   })
 })
-

@@ -153,6 +153,30 @@ describe('file storage', () => {
     expect(lock.pid).toBe(process.pid)
   })
 
+  it('a process starting alone takes over the queue a second process left in its sub-directory', async () => {
+    const server = await testServer()
+    server.setFault({ type: 'down' })
+    const dir = await tempDir()
+    const a = await fileTelemeter(server.url, dir, { deviceId: 'a' })
+    const b = await fileTelemeter(server.url, dir, { deviceId: 'b' })
+    a.telemeter.event('left-by-a')
+    b.telemeter.event('left-by-b')
+    await a.telemeter.flush()
+    await b.telemeter.flush()
+    await a.telemeter.shutdown({ timeoutMs: 100 })
+    await b.telemeter.shutdown({ timeoutMs: 100 })
+    server.setFault(null)
+    const alone = await fileTelemeter(server.url, dir, { deviceId: 'a' })
+    await alone.telemeter.flush()
+    expect(
+      server
+        .events()
+        .map((e) => e.key)
+        .sort(),
+    ).toEqual(['left-by-a', 'left-by-b'])
+    expect(alone.logger.lines.some((l) => l.message.includes('recovered 1 queue file(s)'))).toBe(true)
+  })
+
   it('degrades to memory with one warning when the storage adapter fails', async () => {
     const server = await testServer()
     let appends = 0

@@ -46,6 +46,8 @@ export function registerCore(telemeter: object, core: TelemeterCore): void {
 
 /** Above this many events waiting for the flush tick, batch them early to bound memory and the work of one tick. */
 const PENDING_SOFT_LIMIT = 1_000
+/** How far request timestamps may run ahead of the clock to stay unique in the whole process. */
+const MAX_TIMESTAMP_LEAD_MS = 1_000
 /** Events an early flush batches per macrotask, so that it never stalls the host. */
 const EARLY_FLUSH_SLICE = 500
 
@@ -315,7 +317,7 @@ export class TelemeterCore {
       if (this.gate.killSwitch) return
       this.gate.killSwitch = 'operator'
       this.flushPending()
-      const queued = this.queue.peek(this.queue.size)
+      const queued = this.queue.peek(this.queue.size).filter((request) => !this.queue.isPinned(request.id))
       if (queued.length > 0) this.dropRequests(queued, 'disabled', 'telemetry switched off by the operator')
       for (const entry of this.preReady.splice(0))
         this.refuse(entry.feature, 'disabled', entry.events, undefined, () => [this.paramsOf(entry)])
@@ -478,7 +480,8 @@ export class TelemeterCore {
     events: number,
     options?: EnqueueOptions,
   ): void {
-    const timestamp = this.clock.uniqueTimestamp()
+    const timestamp = this.clock.requestTimestamp(device.lastTimestamp, MAX_TIMESTAMP_LEAD_MS)
+    device.lastTimestamp = timestamp
     const full: RequestParams = {
       app_key: this.config.appKey,
       device_id: '',

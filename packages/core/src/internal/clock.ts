@@ -37,6 +37,24 @@ export class Clock {
     return ts
   }
 
+  /**
+   * A request timestamp: unique within the process while that keeps it
+   * within `maxLeadMs` of the clock; past that (over a thousand requests a
+   * second for a while) just above `floor`, the device's last one, which is
+   * all the server's per-device duplicate check needs. Never far in the future.
+   */
+  requestTimestamp(floor: number, maxLeadMs: number): number {
+    const now = this.now()
+    const unique = now > this.lastTimestamp ? now : this.lastTimestamp + 1
+    if (unique - now <= maxLeadMs) {
+      this.lastTimestamp = unique
+      return unique
+    }
+    const own = now > floor ? now : floor + 1
+    if (own > this.lastTimestamp) this.lastTimestamp = own
+    return own
+  }
+
   /** Plain current time in ms (events may share one). */
   timestamp(): number {
     return this.now()

@@ -30,6 +30,8 @@ export class DeviceState {
   viewsInSession = 0
   /** Custom property operations waiting for `userData.save()`. */
   userChanges: Record<string, CustomChange> | undefined
+  /** Timestamp of this device's last request (they must differ per device, see Clock.requestTimestamp). */
+  lastTimestamp = 0
   /** A conversion (`reportConversion`) was sent for this device. */
   conversionReported = false
   /** Client IP sent with session starts (adapters with `trackIp`). */

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { StorageAdapter, StoredData, StoredRequest } from '../types.js'
 import { decodeLine, encodeAppend, encodeRemove, replay } from './journal.js'
-import { acquireStorageDir, unlock } from './lock.js'
+import { acquireStorageDir, MAX_STORAGE_SLOTS, tryLock, unlock } from './lock.js'
 import type { TelemeterLogger } from './logger.js'
 
 const JOURNAL_FILE = 'queue.journal'
@@ -96,7 +96,10 @@ export class FileStorage implements StorageAdapter {
     const names = (await readdir(this.root).catch(() => [] as string[])).filter(
       (name) => name.startsWith(EMERGENCY_PREFIX) && name.endsWith(EMERGENCY_SUFFIX),
     )
-    const files: string[] = []
+    // Claimed by an earlier holder of this directory that died before they reached its journal.
+    const files = (await readdir(this.dir!).catch(() => [] as string[]))
+      .filter((name) => name.startsWith('claimed-') && name.endsWith(EMERGENCY_SUFFIX))
+      .map((name) => join(this.dir!, name))
     let corrupt = 0
     let nextId = (list.at(-1)?.id ?? 0) + 1
     for (const name of names) {
@@ -106,16 +109,48 @@ export class FileStorage implements StorageAdapter {
       } catch {
         continue
       }
+      files.push(claimed)
+    }
+    // The root's holder also takes the journals of slots no running process holds (a second
+    // process of an earlier run): a lone process would otherwise never deliver them.
+    if (this.dir === this.root) files.push(...(await this.claimIdleSlots()))
+    for (const claimed of files) {
       const replayed = await replay(await readFile(claimed, 'utf8'))
       corrupt += replayed.corruptRecords
       for (const request of [...replayed.requests.values()].sort((a, b) => a.id - b.id)) {
         list.push({ ...request, id: nextId++ })
       }
-      files.push(claimed)
     }
     if (files.length > 0)
-      this.logger.notice(`recovered ${files.length} crash-time queue file(s) from ${this.root}`)
+      this.logger.notice(`recovered ${files.length} queue file(s) left by other processes under ${this.root}`)
     return { files, corrupt }
+  }
+
+  /** Move the journal of every `instance-<n>` slot whose lock is free into this directory. */
+  private async claimIdleSlots(): Promise<string[]> {
+    const claimed: string[] = []
+    for (let slot = 1; slot < MAX_STORAGE_SLOTS; slot++) {
+      const dir = join(this.root, `instance-${slot}`)
+      const journal = join(dir, JOURNAL_FILE)
+      if (
+        !(await stat(journal).then(
+          (info) => info.size > 0,
+          () => false,
+        ))
+      )
+        continue
+      if (!(await tryLock(dir).catch(() => false))) continue
+      try {
+        const target = join(this.dir!, `claimed-${process.pid}-instance-${slot}${EMERGENCY_SUFFIX}`)
+        await rename(journal, target)
+        claimed.push(target)
+      } catch {
+        // Taken meanwhile or unreadable: left where it is.
+      } finally {
+        await unlock(dir)
+      }
+    }
+    return claimed
   }
 
   /**

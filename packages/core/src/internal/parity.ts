@@ -35,6 +35,8 @@ const PARAM_FEATURES: Readonly<Record<string, Parameters<TelemeterCore['gate']['
   campaign_id: 'attribution',
 }
 const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+/** Flags the server reads as set for any truthy value: only 1 means what the host can have meant. */
+const FLAG_PARAMS = new Set(['begin_session', 'end_session', 'ignore_cooldown'])
 
 /** `reportConversion`: `campaign_id` / `campaign_user`, once per device. */
 export function reportConversionOf(core: TelemeterCore, device: DeviceState, input: unknown): void {
@@ -125,6 +127,17 @@ export function rawRequestOf(core: TelemeterCore, device: DeviceState, input: un
       )
       continue
     }
+    if (FLAG_PARAMS.has(key) || key === 'metrics') {
+      const checked = FLAG_PARAMS.has(key) ? flagValue(clean) : metricsValue(clean)
+      if (checked === undefined) {
+        core.logger.warnOnce(
+          `request:value:${key}`,
+          `request(): "${key}" must be ${key === 'metrics' ? 'an object of string values' : '1'}; removed`,
+        )
+        continue
+      }
+      clean = checked
+    }
     if (key === 'events' && Array.isArray(clean)) events = clean.length
     params[key] = clean
   }
@@ -171,4 +184,20 @@ export function reportAppStartOf(core: TelemeterCore, device: DeviceState): void
     },
     0,
   )
+}
+
+/** `begin_session` and the like: 1 for 1, "1" or true; anything else is not a flag the server reads right. */
+function flagValue(value: unknown): 1 | undefined {
+  return value === 1 || value === '1' || value === true ? 1 : undefined
+}
+
+/** `metrics`: the non-empty string (or finite number) entries; undefined when none is left. */
+function metricsValue(value: unknown): Record<string, string> | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined
+  const metrics: Record<string, string> = {}
+  for (const [name, metric] of Object.entries(value)) {
+    if (typeof metric === 'string' && metric.trim() !== '') metrics[name] = metric
+    else if (typeof metric === 'number' && Number.isFinite(metric)) metrics[name] = String(metric)
+  }
+  return Object.keys(metrics).length > 0 ? metrics : undefined
 }

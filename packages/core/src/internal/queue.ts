@@ -22,6 +22,8 @@ export class RequestQueue {
   private count = 0
   private readonly index = new Map<number, number>()
   private nextId = 1
+  /** Requests in a call to the server: a full queue never drops them (the call may deliver them). */
+  private readonly pinned = new Set<number>()
 
   constructor(
     private maxSize: number,
@@ -34,7 +36,7 @@ export class RequestQueue {
 
   setMaxSize(maxSize: number): void {
     this.maxSize = maxSize
-    while (this.count > this.maxSize) this.evictOldest()
+    while (this.count > this.maxSize && this.evictOldest()) {}
   }
 
   /** The id the next request will get (after restoring, past every stored id). */
@@ -47,7 +49,7 @@ export class RequestQueue {
     this.index.set(request.id, this.items.length)
     this.items.push(request)
     this.count++
-    while (this.count > this.maxSize) this.evictOldest()
+    while (this.count > this.maxSize && this.evictOldest()) {}
   }
 
   /** Up to `limit` oldest requests, optionally only while `accept` says yes. */
@@ -81,6 +83,18 @@ export class RequestQueue {
     return this.index.has(id)
   }
 
+  isPinned(id: number): boolean {
+    return this.pinned.has(id)
+  }
+
+  /** Mark requests as in a call to the server (`true`) or back (`false`). */
+  pin(requests: readonly QueuedRequest[], pinned: boolean): void {
+    for (const request of requests) {
+      if (pinned) this.pinned.add(request.id)
+      else this.pinned.delete(request.id)
+    }
+  }
+
   remove(id: number): QueuedRequest | undefined {
     const position = this.index.get(id)
     if (position === undefined) return undefined
@@ -97,7 +111,8 @@ export class RequestQueue {
     const removed: QueuedRequest[] = []
     for (let i = this.head; i < this.items.length; i++) {
       const item = this.items[i]
-      if (item !== undefined && predicate(item)) {
+      // A request in a call is on the wire already: its call decides (delivered or kept).
+      if (item !== undefined && !this.pinned.has(item.id) && predicate(item)) {
         this.items[i] = undefined
         this.index.delete(item.id)
         this.count--
@@ -108,11 +123,16 @@ export class RequestQueue {
     return removed
   }
 
-  private evictOldest(): void {
-    const oldest = this.peek(1)[0]
-    if (!oldest) return
+  /** Drop the oldest request not in a call; false when every request is in one (the queue stays over size until calls settle). */
+  private evictOldest(): boolean {
+    const oldest =
+      this.pinned.size === 0
+        ? this.peek(1)[0]
+        : this.select(1, (request) => !this.pinned.has(request.id), this.pinned.size + 1)[0]
+    if (!oldest) return false
     this.remove(oldest.id)
     this.onEvict(oldest)
+    return true
   }
 
   private advanceHead(): void {

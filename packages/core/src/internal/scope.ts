@@ -55,14 +55,18 @@ const NOOP_TRACE: TraceHandle = Object.freeze({ end() {} })
 
 /** The recording surface for one device. */
 export class Scope implements DeviceScope {
-  readonly userData: UserData
+  private userDataHandle: UserData | undefined
 
   constructor(
     protected readonly core: TelemeterCore,
     /** undefined: the instance's own device, whose id may change. */
     private fixedId: string | undefined,
-  ) {
-    this.userData = createUserData(core, () => this.state())
+  ) {}
+
+  // Created on first use: HTTP adapters make a scope per request, and few use userData.
+  get userData(): UserData {
+    this.userDataHandle ??= createUserData(this.core, () => this.state())
+    return this.userDataHandle
   }
 
   get deviceId(): string {

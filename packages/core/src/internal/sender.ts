@@ -128,6 +128,7 @@ export class Sender {
         busyIds.delete(request.id)
         busyDevices.delete(request.device)
       }
+      this.queue.pin(batch, false)
       if (this.stopped) return
       if (outcome.kind !== 'retry') {
         if (this.careful > 0) this.careful--
@@ -169,6 +170,7 @@ export class Sender {
           busyIds.add(request.id)
           busyDevices.add(request.device)
         }
+        this.queue.pin(batch, true)
         const endpoint =
           this.config.salt || (batch.length === 1 && this.lostVia.get(batch[0]!.id) !== '/i/bulk')
             ? '/i'

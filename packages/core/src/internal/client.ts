@@ -21,6 +21,7 @@ import { Sender } from './sender.js'
 import { restoreServerConfig, startServerConfig } from './server-config.js'
 import { beginSessionOf, endSessionOf, extendSessionOf } from './session.js'
 import { createStorage, MemoryStorage, Persister } from './storage.js'
+import { traceBody, traceOf } from './trace-body.js'
 import { Transport } from './transport.js'
 import { SDK_NAME, SDK_VERSION } from './version.js'
 
@@ -54,11 +55,18 @@ const EARLY_FLUSH_SLICE = 500
 interface PreReadyRequest {
   readonly device: DeviceState
   readonly feature: Feature | 'internal'
+  /** The feature's own parameters (or the host's, for a raw request); the common ones are added at commit. */
   readonly params: RequestParams
+  readonly timestamp: number
+  /** When its data was recorded (ms): it must be on disk one flush interval later. */
+  readonly recordedAt: number
   readonly events: number
   readonly metrics: boolean
   readonly raw: boolean
 }
+
+/** `"sdk_name":...,"sdk_version":...`, the same in every request. */
+const SDK_FIELDS = `"sdk_name":${JSON.stringify(SDK_NAME)},"sdk_version":${JSON.stringify(SDK_VERSION)}`
 
 export interface RuntimeSettings {
   readonly limits: Required<Limits>
@@ -72,6 +80,8 @@ export interface RuntimeSettings {
 export interface EnqueueOptions {
   /** Add the automatic metrics (`begin_session`, remote config). */
   readonly metrics?: boolean
+  /** When its data was recorded (ms), if earlier than now: the disk deadline counts from there. */
+  readonly recordedAt?: number
   /** A raw request (`request()`): the host's own parameters win over the common ones. */
   readonly raw?: boolean
 }
@@ -97,6 +107,11 @@ export class TelemeterCore {
   readonly consentGroups = new Map<string, Feature[]>()
   /** Location from config, sent with every session start unless the device has its own. */
   initLocation: LocationParams | undefined
+  /** How often requests due on disk are written: a quarter of the flush interval keeps every deadline. */
+  private get persistTickMs(): number {
+    return Math.max(5, Math.floor(this.config.flushIntervalMs / 4))
+  }
+
   /** `reportAppStart()` happened in this process. */
   appStartReported = false
   /** The instance's own session is automatic (`sessions: 'auto'`). */
@@ -252,7 +267,7 @@ export class TelemeterCore {
         createdAt = Number(params.timestamp) || 0
       } catch {
         this.dropRequests(
-          [{ ...stored, device, events, createdAt }],
+          [{ ...stored, device, events, createdAt, queuedAt: 0, persistBy: 0 }],
           'invalid',
           'stored request is not valid JSON',
         )
@@ -265,6 +280,8 @@ export class TelemeterCore {
         device,
         events,
         createdAt,
+        queuedAt: 0,
+        persistBy: 0,
       })
       if (++restored % 2_000 === 0) await new Promise((resolve) => setImmediate(resolve))
     }
@@ -299,6 +316,8 @@ export class TelemeterCore {
     const tick = setInterval(() => this.tick(), this.config.flushIntervalMs)
     tick.unref()
     this.timers.push(tick)
+    // Requests reach the disk by their deadline, not before: most are delivered first and never written.
+    this.addTimer(() => void this.persister.persist(Date.now() + this.persistTickMs), this.persistTickMs)
     this.health.start(this)
     if (this.config.serverConfig) startServerConfig(this)
     if (this.config.remoteConfigAuto && !this.gate.killSwitch)
@@ -447,7 +466,10 @@ export class TelemeterCore {
     for (const [feature, events] of Object.entries(pending) as [Feature, object[]][]) {
       for (let i = 0; i < events.length; i += this.settings.maxEventsPerRequest) {
         const chunk = events.slice(i, i + this.settings.maxEventsPerRequest)
-        this.enqueue(device, feature, { events: chunk }, chunk.length)
+        const first = (chunk[0] as { timestamp?: unknown } | undefined)?.timestamp
+        this.enqueue(device, feature, { events: chunk }, chunk.length, {
+          recordedAt: typeof first === 'number' ? first : undefined,
+        })
       }
     }
   }
@@ -482,9 +504,29 @@ export class TelemeterCore {
   ): void {
     const timestamp = this.clock.requestTimestamp(device.lastTimestamp, MAX_TIMESTAMP_LEAD_MS)
     device.lastTimestamp = timestamp
+    const entry: PreReadyRequest = {
+      device,
+      feature,
+      params,
+      timestamp,
+      recordedAt: options?.recordedAt ?? Date.now(),
+      events,
+      metrics: options?.metrics === true,
+      raw: options?.raw === true,
+    }
+    if (this.isReady) this.commit(entry)
+    else this.preReady.push(entry)
+  }
+
+  /**
+   * Every parameter of a request as the server will read it: the common
+   * protocol fields, then the feature's (a raw request's own values win).
+   */
+  private fullParams(entry: PreReadyRequest, rr: number): RequestParams {
+    const { device, params, timestamp } = entry
     const full: RequestParams = {
       app_key: this.config.appKey,
-      device_id: '',
+      device_id: this.wireOf(device),
       t: device.idType,
       timestamp,
       hour: this.clock.hourOf(timestamp),
@@ -494,16 +536,34 @@ export class TelemeterCore {
       sdk_version: SDK_VERSION,
       ...params,
     }
-    const entry = {
-      device,
-      feature,
-      params: full,
-      events,
-      metrics: options?.metrics === true,
-      raw: options?.raw === true,
+    if (entry.raw && (full.device_id === '' || full.device_id === undefined))
+      full.device_id = this.wireOf(device)
+    if (entry.metrics) full.metrics = this.metrics()
+    if (!entry.raw || full.rr === undefined) full.rr = rr
+    return full
+  }
+
+  /**
+   * The JSON body of a request and the device id it carries. APM traces
+   * (one per HTTP request in the adapters) are written from a template with
+   * the device's cached head (trace-body.ts); every other request is merged
+   * and stringified natively.
+   */
+  private body(entry: PreReadyRequest, rr: number): { body: string; device: string } {
+    const trace = entry.raw || entry.metrics ? undefined : traceOf(entry.params)
+    if (!trace) {
+      const full = this.fullParams(entry, rr)
+      return { body: JSON.stringify(full), device: String(full.device_id) }
     }
-    if (this.isReady) this.commit(entry)
-    else this.preReady.push(entry)
+    const { device, timestamp } = entry
+    const wire = this.wireOf(device)
+    if (device.headFor !== wire || device.headType !== device.idType) {
+      device.head = `{"app_key":${JSON.stringify(this.config.appKey)},"device_id":${JSON.stringify(wire)},"t":${device.idType}`
+      device.headFor = wire
+      device.headType = device.idType
+    }
+    const head = `${device.head},"timestamp":${timestamp},"hour":${this.clock.hourOf(timestamp)},"dow":${this.clock.dowOf(timestamp)},"tz":${this.clock.fields(timestamp).tz},${SDK_FIELDS}`
+    return { body: traceBody(head, trace, rr), device: wire }
   }
 
   /** `request()`: the host's parameters, completed with only the protocol parameters they lack. */
@@ -517,25 +577,26 @@ export class TelemeterCore {
   }
 
   private commit(entry: PreReadyRequest): void {
-    const { device, feature, params, events } = entry
+    const { feature, events } = entry
     // Checked again here: data recorded before storage opened did not know the stored operator choice.
     if (this.gate.killSwitch)
       return this.refuse(feature, 'disabled', events, undefined, () => [this.paramsOf(entry)])
-    if (!entry.raw || params.device_id === '') params.device_id = this.wireOf(device)
-    if (entry.metrics) params.metrics = this.metrics()
-    if (device === this.self && !entry.raw) params.t = this.self.idType
-    if (!entry.raw || params.rr === undefined) params.rr = this.queue.size
     if (this.config.printPayloads) {
-      this.logger.notice(`payload (not sent, debug: 'print'): ${JSON.stringify(params)}`)
+      this.logger.notice(
+        `payload (not sent, debug: 'print'): ${JSON.stringify(this.fullParams(entry, this.queue.size))}`,
+      )
       return
     }
+    const { body, device: wire } = this.body(entry, this.queue.size)
     const request: QueuedRequest = {
       id: this.queue.allocateId(),
       feature,
-      body: JSON.stringify(params),
-      device: params.device_id as string,
+      body,
+      device: wire,
       events,
-      createdAt: params.timestamp as number,
+      createdAt: entry.timestamp,
+      queuedAt: Date.now(),
+      persistBy: entry.recordedAt + this.config.flushIntervalMs,
     }
     this.queue.push(request)
     this.persister.append(request)
@@ -554,7 +615,7 @@ export class TelemeterCore {
       }
       this.flushPending()
       this.devices.sweep(this.clock.timestamp())
-      void this.persister.persist()
+      void this.persister.persist(Date.now() + this.persistTickMs)
       this.sender?.schedule()
     } catch (error) {
       this.reportError(error as Error)
@@ -624,7 +685,7 @@ export class TelemeterCore {
 
   /** The parameters of a request not committed yet, with its device id. */
   private paramsOf(entry: PreReadyRequest): Record<string, unknown> {
-    return { ...entry.params, device_id: entry.params.device_id || this.wireOf(entry.device) }
+    return this.fullParams(entry, this.queue.size)
   }
 
   /** Drop queued and pending data of a feature (switched off by policy or consent), of one device or all. */

@@ -34,6 +34,10 @@ export class DeviceState {
   lastTimestamp = 0
   /** A conversion (`reportConversion`) was sent for this device. */
   conversionReported = false
+  /** JSON head of this device's requests (app key, device id, id type), and what it was made for. */
+  head = ''
+  headFor = ''
+  headType = -1
   /** Client IP sent with session starts (adapters with `trackIp`). */
   ip: string | undefined
   /** Scope handle, created on first use and reused. */

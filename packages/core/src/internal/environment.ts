@@ -39,13 +39,21 @@ export function osVersion(
   return release
 }
 
+let cachedLocale: string | undefined
+
+/** The process's locale; read once (building an Intl formatter is expensive, and the locale does not change). */
 export function locale(): string {
-  try {
-    return Intl.DateTimeFormat().resolvedOptions().locale
-  } catch {
-    return 'en-US'
+  if (cachedLocale === undefined) {
+    try {
+      cachedLocale = Intl.DateTimeFormat().resolvedOptions().locale
+    } catch {
+      cachedLocale = 'en-US'
+    }
   }
+  return cachedLocale
 }
+
+let platformMetrics: { readonly os: string; readonly version: string } | undefined
 
 /**
  * Version of the application hosting Telemeter: the nearest package.json
@@ -71,9 +79,10 @@ export function hostAppVersion(start: string = process.cwd()): string | undefine
 
 /** Metrics sent with `begin_session` and remote-config requests (PROTOCOL §2.5). */
 export function sessionMetrics(appVersion: string): Record<string, string> {
+  platformMetrics ??= { os: osName(), version: osVersion() }
   return {
-    _os: osName(),
-    _os_version: osVersion(),
+    _os: platformMetrics.os,
+    _os_version: platformMetrics.version,
     _app_version: appVersion,
     _locale: locale(),
   }

@@ -3,7 +3,16 @@ import { type QueuedRequest, RequestQueue } from './queue.js'
 
 const make = (queue: RequestQueue, feature: QueuedRequest['feature'] = 'events'): QueuedRequest => {
   const id = queue.allocateId()
-  return { id, feature, body: `{"n":${id}}`, device: 'd', events: 1, createdAt: id }
+  return {
+    id,
+    feature,
+    body: `{"n":${id}}`,
+    device: 'd',
+    events: 1,
+    createdAt: id,
+    queuedAt: 0,
+    persistBy: 0,
+  }
 }
 
 describe('RequestQueue', () => {
@@ -36,7 +45,16 @@ describe('RequestQueue', () => {
 
   it('continues ids after restored requests', () => {
     const queue = new RequestQueue(100, () => {})
-    queue.push({ id: 41, feature: 'events', body: '{}', device: 'd', events: 0, createdAt: 0 })
+    queue.push({
+      id: 41,
+      feature: 'events',
+      body: '{}',
+      device: 'd',
+      events: 0,
+      createdAt: 0,
+      queuedAt: 0,
+      persistBy: 0,
+    })
     expect(queue.allocateId()).toBe(42)
   })
 

@@ -8,19 +8,26 @@ export interface QueuedRequest extends StoredRequest {
   readonly events: number
   /** Its `timestamp` (ms), for the server's `dort` age limit. */
   readonly createdAt: number
+  /** When it entered the queue (ms, this clock; 0 when restored): how long it has waited to be sent. */
+  readonly queuedAt: number
+  /** By when it must be on disk: its data's recording time plus one flush interval (the durability promise). */
+  readonly persistBy: number
 }
 
 /**
  * FIFO of requests with O(1) push and shift, bounded by `maxSize`: when full,
  * the oldest request makes room and is handed to `onEvict`. Removal of
  * arbitrary entries (delivered batches, permanent rejections, purges) marks
- * them and is compacted lazily.
+ * them and is compacted lazily. Ids only grow, so a request is found by a
+ * binary search over a parallel array of ids: no index map with an entry
+ * (and garbage) per queued request.
  */
 export class RequestQueue {
   private items: (QueuedRequest | undefined)[] = []
+  /** `ids[i]` is the id of `items[i]`, kept after removal: ascending, searchable. */
+  private ids: number[] = []
   private head = 0
   private count = 0
-  private readonly index = new Map<number, number>()
   private nextId = 1
   /** Requests in a call to the server: a full queue never drops them (the call may deliver them). */
   private readonly pinned = new Set<number>()
@@ -46,8 +53,17 @@ export class RequestQueue {
 
   push(request: QueuedRequest): void {
     if (request.id >= this.nextId) this.nextId = request.id + 1
-    this.index.set(request.id, this.items.length)
-    this.items.push(request)
+    const last = this.ids.length > 0 ? this.ids[this.ids.length - 1]! : -1
+    if (request.id > last) {
+      this.items.push(request)
+      this.ids.push(request.id)
+    } else {
+      // Never expected (ids are allocated in order), but kept correct: insert in id order.
+      const at = this.lowerBound(request.id)
+      this.items.splice(at, 0, request)
+      this.ids.splice(at, 0, request.id)
+      if (at < this.head) this.head = at
+    }
     this.count++
     while (this.count > this.maxSize && this.evictOldest()) {}
   }
@@ -79,8 +95,31 @@ export class RequestQueue {
     return result
   }
 
+  /** First position whose id is >= `id`. */
+  private lowerBound(id: number): number {
+    let low = this.head
+    let high = this.ids.length
+    while (low < high) {
+      const mid = (low + high) >>> 1
+      if (this.ids[mid]! < id) low = mid + 1
+      else high = mid
+    }
+    return low
+  }
+
+  /** Position of a queued request with this id, or -1. */
+  private positionOf(id: number): number {
+    const at = this.lowerBound(id)
+    return at < this.ids.length && this.ids[at] === id && this.items[at] !== undefined ? at : -1
+  }
+
   has(id: number): boolean {
-    return this.index.has(id)
+    return this.positionOf(id) !== -1
+  }
+
+  /** Requests in a call to the server right now. */
+  get pinnedCount(): number {
+    return this.pinned.size
   }
 
   isPinned(id: number): boolean {
@@ -96,11 +135,10 @@ export class RequestQueue {
   }
 
   remove(id: number): QueuedRequest | undefined {
-    const position = this.index.get(id)
-    if (position === undefined) return undefined
+    const position = this.positionOf(id)
+    if (position === -1) return undefined
     const item = this.items[position]
     this.items[position] = undefined
-    this.index.delete(id)
     this.count--
     this.advanceHead()
     return item
@@ -114,7 +152,6 @@ export class RequestQueue {
       // A request in a call is on the wire already: its call decides (delivered or kept).
       if (item !== undefined && !this.pinned.has(item.id) && predicate(item)) {
         this.items[i] = undefined
-        this.index.delete(item.id)
         this.count--
         removed.push(item)
       }
@@ -139,15 +176,12 @@ export class RequestQueue {
     while (this.head < this.items.length && this.items[this.head] === undefined) this.head++
     if (this.head === this.items.length) {
       this.items = []
+      this.ids = []
       this.head = 0
     } else if (this.head > 4_096 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head)
+      this.ids = this.ids.slice(this.head)
       this.head = 0
-      this.index.clear()
-      for (let i = 0; i < this.items.length; i++) {
-        const item = this.items[i]
-        if (item !== undefined) this.index.set(item.id, i)
-      }
     }
   }
 }

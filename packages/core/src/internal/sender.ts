@@ -51,6 +51,10 @@ const CAREFUL_CALLS = 50
 export class Sender {
   private running: Promise<void> | undefined
   private scheduled = false
+  /** Waiting for a batch to fill (or its oldest request to be due), see `schedule`. */
+  private lingerTimer: NodeJS.Timeout | undefined
+  /** `drain()` asked to send everything now, full batches or not. */
+  private forced = false
   private backoffTimer: NodeJS.Timeout | undefined
   private backoffUntil = 0
   private retryAfterUntil = 0
@@ -77,9 +81,24 @@ export class Sender {
     return this.backoffUntil > Date.now()
   }
 
-  /** Start sending soon (coalesces bursts of enqueues into one batch). */
+  /**
+   * Start sending once a whole batch is queued, or once the oldest queued
+   * request has waited `lingerMs` (half a flush interval). An HTTP call has a
+   * fixed cost far above that of one more request in its body, so calls are
+   * kept full instead of one per request.
+   */
   schedule(): void {
     if (this.scheduled || this.running || this.stopped || this.backingOff) return
+    const wait = this.lingerLeft()
+    if (wait > 0) {
+      this.lingerTimer ??= setTimeout(() => {
+        this.lingerTimer = undefined
+        this.schedule()
+      }, wait).unref()
+      return
+    }
+    if (this.lingerTimer) clearTimeout(this.lingerTimer)
+    this.lingerTimer = undefined
     this.scheduled = true
     setImmediate(() => {
       this.scheduled = false
@@ -87,20 +106,45 @@ export class Sender {
     })
   }
 
+  /** How long until a batch is worth sending: 0 when full or due. */
+  private lingerLeft(): number {
+    if (this.forced) return 0
+    // The oldest request not already in a call decides; those in calls are on their way.
+    const waiting = this.queue.select(1, (request) => !this.queue.isPinned(request.id), this.queue.size)
+    const oldest = waiting[0]
+    if (!oldest) return 0
+    if (this.queue.size - this.queue.pinnedCount >= this.batchLimit) return 0
+    return Math.max(0, oldest.queuedAt + this.lingerMs - Date.now())
+  }
+
+  private get batchLimit(): number {
+    return this.config.salt ? 1 : this.config.bulkSize
+  }
+
+  private get lingerMs(): number {
+    return Math.floor(this.config.flushIntervalMs / 2)
+  }
+
   /**
    * Send now, skipping an ordinary backoff wait but never a server's
    * Retry-After. Resolves when the queue is empty or an attempt failed.
    */
   drain(): Promise<void> {
-    if (this.running) return this.running
-    if (this.stopped || this.retryAfterUntil > Date.now()) return Promise.resolve()
+    this.forced = true
+    if (this.running) return this.running.finally(() => (this.forced = false))
+    if (this.stopped || this.retryAfterUntil > Date.now()) {
+      this.forced = false
+      return Promise.resolve()
+    }
     this.clearBackoff()
-    return this.run()
+    return this.run().finally(() => (this.forced = false))
   }
 
   stop(): void {
     this.stopped = true
     this.clearBackoff()
+    if (this.lingerTimer) clearTimeout(this.lingerTimer)
+    this.lingerTimer = undefined
   }
 
   private clearBackoff(): void {
@@ -113,6 +157,8 @@ export class Sender {
     if (this.running) return this.running
     this.running = this.loop().finally(() => {
       this.running = undefined
+      // Requests that arrived during the run, too few for a batch: wait for more or for their turn.
+      if (this.queue.size > this.queue.pinnedCount && !this.stopped) this.schedule()
     })
     return this.running
   }
@@ -161,7 +207,9 @@ export class Sender {
         !this.stopped &&
         inFlight.size < MAX_IN_FLIGHT &&
         this.queue.size > busyIds.size &&
-        this.hooks.maySend()
+        this.hooks.maySend() &&
+        // Keep calls full: a partial batch goes only when forced or when its oldest request is due.
+        this.lingerLeft() === 0
       ) {
         this.hooks.prune?.()
         const batch = this.pickBatch(busyIds, busyDevices)
@@ -197,7 +245,9 @@ export class Sender {
     const batch = this.queue.select(
       limit,
       (request) => {
-        if (busyDevices.has(request.device) || busyIds.has(request.id)) return false
+        if (busyIds.has(request.id)) return false
+        // A trace has no order to keep with anything: it may travel beside its device's requests in flight.
+        if (busyDevices.has(request.device) && request.feature !== 'apm') return false
         if (taken?.has(request.device)) return false
         taken?.add(request.device)
         return true

@@ -35,8 +35,13 @@ export function createStorage(config: ResolvedConfig, logger: TelemeterLogger): 
  * two calls at once. If the adapter fails, persistence stops with
  * one warning and the queue carries on in memory.
  */
+/** A request with the moment it must be on disk by (the durability promise); undefined means at once. */
+export type PersistedRequest = StoredRequest & { readonly persistBy?: number }
+
 export class Persister {
-  private readonly pendingAppends = new Map<number, StoredRequest>()
+  private readonly pendingAppends = new Map<number, PersistedRequest>()
+  /** Latest deadline a pending `persist()` call asked for. */
+  private until = Number.NEGATIVE_INFINITY
   private readonly pendingRemovals: number[] = []
   private readonly pendingValues = new Map<string, string | null>()
   private running: Promise<void> | undefined
@@ -65,7 +70,7 @@ export class Persister {
     adapter.close().catch(() => {})
   }
 
-  append(request: StoredRequest): void {
+  append(request: PersistedRequest): void {
     if (this.failed) return
     this.pendingAppends.set(request.id, request)
     this.pendingBytes += request.body.length
@@ -96,13 +101,47 @@ export class Persister {
     return this.pendingAppends.size > 0 || this.pendingRemovals.length > 0 || this.pendingValues.size > 0
   }
 
-  /** Write what is pending; resolves once everything handed in so far is stored. */
-  persist(): Promise<void> {
+  private hasDue(until: number): boolean {
+    if (this.pendingRemovals.length > 0 || this.pendingValues.size > 0) return true
+    if (until === Number.POSITIVE_INFINITY) return this.pendingAppends.size > 0
+    for (const request of this.pendingAppends.values()) if ((request.persistBy ?? 0) <= until) return true
+    return false
+  }
+
+  /** Take the pending appends due by `until`, oldest first. */
+  private takeDue(until: number): PersistedRequest[] {
+    if (until === Number.POSITIVE_INFINITY) {
+      const all = [...this.pendingAppends.values()]
+      this.pendingAppends.clear()
+      this.pendingBytes = 0
+      return all
+    }
+    const due: PersistedRequest[] = []
+    for (const request of this.pendingAppends.values()) {
+      if ((request.persistBy ?? 0) > until) continue
+      due.push(request)
+      this.pendingAppends.delete(request.id)
+      this.pendingBytes -= request.body.length
+    }
+    return due
+  }
+
+  /**
+   * Write what is pending; resolves once it is stored. With `until`, only
+   * requests whose `persistBy` deadline is at or before it are written (with
+   * every removal and value): a request delivered before its deadline never
+   * touches the disk.
+   */
+  persist(until: number = Number.POSITIVE_INFINITY): Promise<void> {
+    if (until > this.until) this.until = until
     if (this.running) {
       this.again = true
       return this.running
     }
-    if (!this.hasPending) return Promise.resolve()
+    if (!this.hasDue(this.until)) {
+      this.until = Number.NEGATIVE_INFINITY
+      return Promise.resolve()
+    }
     this.running = this.drain().finally(() => {
       this.running = undefined
     })
@@ -143,11 +182,11 @@ export class Persister {
   private async drain(): Promise<void> {
     do {
       this.again = false
-      const appends = [...this.pendingAppends.values()]
+      const until = this.until
+      this.until = Number.NEGATIVE_INFINITY
+      const appends = this.takeDue(until)
       const removals = this.pendingRemovals.splice(0)
       const values = [...this.pendingValues]
-      this.pendingAppends.clear()
-      this.pendingBytes = 0
       this.pendingValues.clear()
       try {
         if (appends.length > 0) await this.adapter.append(appends)
@@ -157,7 +196,8 @@ export class Persister {
         this.fail(error as Error)
         return
       }
-    } while (this.again && this.hasPending)
+    } while (this.again && this.hasDue(this.until))
+    this.until = Number.NEGATIVE_INFINITY
   }
 
   private fail(error: Error): void {

@@ -1,5 +1,5 @@
 import { createTelemeter } from '@telemeter/core'
-import type { ScenarioOptions } from './scenarios.js'
+import type { ScenarioOptions } from '@telemeter/testkit'
 
 /**
  * What a backend does with @telemeter/core directly: its own session, events,

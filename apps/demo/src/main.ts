@@ -1,13 +1,18 @@
 // The demo: a local Countly stand-in (@telemeter/testkit), then each scenario
 // sends to it, and we print what the server received and stored.
-import { startTestServer, summarize } from '@telemeter/testkit'
+import { runScenario as expressScenario } from '@telemeter/express-example/scenario'
+import { runScenario as otelScenario } from '@telemeter/otel-example/scenario'
+import { runScenario as selfHostedScenario } from '@telemeter/self-hosted-example/scenario'
+import { type Scenario, startTestServer, summarize } from '@telemeter/testkit'
 import { runScenario as coreScenario } from './core-scenario.js'
-import type { Scenario } from './scenarios.js'
 
 const APP_KEY = 'DEMO_APP_KEY'
 
-const scenarios: Scenario[] = [
+const scenarios: { readonly title: string; readonly run: Scenario }[] = [
   { title: '@telemeter/core: a backend reporting for itself and its users', run: coreScenario },
+  { title: '@telemeter/express: an API with nested routers, errors and streams', run: expressScenario },
+  { title: '@telemeter/otel: an OpenTelemetry-instrumented node:http service', run: otelScenario },
+  { title: 'Product telemetry of a self-hosted server (instance())', run: selfHostedScenario },
 ]
 
 const line = (text = '') => process.stdout.write(`${text}\n`)

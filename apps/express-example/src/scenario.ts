@@ -1,13 +1,8 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createTelemeter } from '@telemeter/core'
+import type { ScenarioOptions } from '@telemeter/testkit'
 import { createApp } from './app.js'
-
-export interface ScenarioOptions {
-  url: string
-  appKey: string
-  log: (line: string) => void
-}
 
 /**
  * The demo: an Express API with Telemeter, driven through its interesting

@@ -1,12 +1,7 @@
 import { createTelemeter } from '@telemeter/core'
+import type { ScenarioOptions } from '@telemeter/testkit'
 import { startPricing, startShop } from './app.js'
 import { startTelemetry } from './telemetry.js'
-
-export interface ScenarioOptions {
-  readonly url: string
-  readonly appKey: string
-  readonly log: (line: string) => void
-}
 
 /**
  * A node:http shop instrumented with the OpenTelemetry NodeSDK, exporting

@@ -2,7 +2,7 @@
 // TELEMETER_URL / TELEMETER_APP_KEY when set (or where the admin page last pointed it);
 // otherwise to a local Countly stand-in started here, whose summary is printed on exit.
 // `--scenario` drives the demo scenario instead and exits.
-import { startTestServer, summarize, type TestServer } from '@telemeter/testkit'
+import { runExample, startTestServer, summarize, type TestServer } from '@telemeter/testkit'
 import { createApp, listen, NoteStore } from './app.js'
 import { runScenario } from './scenario.js'
 import {
@@ -16,19 +16,6 @@ import {
 import { TelemetryControl } from './telemetry.js'
 
 const out = (line: string) => process.stdout.write(`${line}\n`)
-
-async function scenario(): Promise<void> {
-  const url = process.env.TELEMETER_URL
-  const appKey = process.env.TELEMETER_APP_KEY
-  if (url && appKey) return runScenario({ url, appKey, log: (line) => out(`  - ${line}`) })
-  const server = await startTestServer({ appKey: LOCAL_APP_KEY, sessionCooldownS: 0 })
-  try {
-    await runScenario({ url: server.url, appKey: LOCAL_APP_KEY, log: (line) => out(`  - ${line}`) })
-    out(`\nWhat the server received:\n${summarize(server)}`)
-  } finally {
-    await server.close()
-  }
-}
 
 async function serve(): Promise<void> {
   const dataDir = dataDirOf()
@@ -73,4 +60,6 @@ async function serve(): Promise<void> {
   process.on('SIGTERM', () => void stop())
 }
 
-await (process.argv.includes('--scenario') ? scenario() : serve())
+await (process.argv.includes('--scenario')
+  ? runExample('self-hosted-example', runScenario, { appKey: LOCAL_APP_KEY })
+  : serve())

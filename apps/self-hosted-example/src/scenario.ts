@@ -1,12 +1,7 @@
+import type { ScenarioOptions } from '@telemeter/testkit'
 import { createApp, listen, NoteStore } from './app.js'
 import { defaultSettings } from './settings.js'
 import { TelemetryControl, type TelemetryReport } from './telemetry.js'
-
-export interface ScenarioOptions {
-  readonly url: string
-  readonly appKey: string
-  readonly log: (line: string) => void
-}
 
 /**
  * A self-hosted "Notes" server reporting its own product telemetry: start

@@ -1,3 +1,4 @@
+export { runExample } from './internal/example.js'
 export { printLive } from './internal/live.js'
 export { summarize } from './internal/summary.js'
 export { startTestServer } from './internal/test-server.js'
@@ -15,6 +16,8 @@ export type {
   ReceivedEvent,
   ReceivedHttpRequest,
   ReceivedTrace,
+  Scenario,
+  ScenarioOptions,
   StoredUser,
   TestServer,
   TestServerOptions,

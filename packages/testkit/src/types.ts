@@ -503,3 +503,15 @@ export interface PrintLiveOptions {
    */
   json?: boolean
 }
+
+/** What an example app's scenario receives: where to report, and a line logger. */
+export interface ScenarioOptions {
+  /** Countly server URL. */
+  readonly url: string
+  readonly appKey: string
+  /** Say what the scenario does, one line at a time. */
+  readonly log: (line: string) => void
+}
+
+/** An example app's scenario: starts the app, drives it, shuts it and its Telemeter down. */
+export type Scenario = (options: ScenarioOptions) => Promise<void>

@@ -57,6 +57,8 @@ export async function runScenario({ url, appKey, log }: ScenarioOptions): Promis
     log('3 notes created, notes listed twice, users page, an export: counted for the day, users hashed')
 
     const broken = await call('GET', '/api/reports/broken')
+    // Delivered before the operator switches crashes off (which purges unsent crash reports).
+    await control.telemeter.flush()
     log(`GET /api/reports/broken answered ${broken.status}: reported as a server error`)
 
     await settings({ tracking: { crashes: false } })

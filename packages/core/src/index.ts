@@ -1,7 +1,7 @@
 export { isValidApmKey, MAX_APM_KEY_LENGTH, RESERVED_APM_METRICS, toApmKey } from './internal/apm.js'
 export { TelemeterConfigError } from './internal/config.js'
 export { currentScope, runWithScope } from './internal/context.js'
-export { contentLength, countResponseBytes } from './internal/http-body.js'
+export { contentLength, countRequestBytes, countResponseBytes } from './internal/http-body.js'
 export {
   createHttpInstrumentation,
   DEFAULT_IGNORED_PATHS,
@@ -41,6 +41,7 @@ export type {
   OutgoingRequest,
   RatingOptions,
   RemoteConfigOptions,
+  RequestByteCount,
   ResponseByteCount,
   SentInfo,
   ShutdownOptions,

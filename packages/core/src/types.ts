@@ -779,6 +779,11 @@ export interface ResponseByteCount {
   readonly bytes: number
 }
 
+/** Body bytes of a request read so far, as returned by `countRequestBytes`. */
+export interface RequestByteCount {
+  readonly bytes: number
+}
+
 /** One request in flight, as returned by {@link HttpInstrumentation.start}. */
 export interface HttpRequestRecord {
   /**

@@ -3,7 +3,7 @@ import { createServer, request as httpRequest, type ServerResponse } from 'node:
 import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import type { ResponseByteCount } from '../types.js'
-import { contentLength, countResponseBytes } from './http-body.js'
+import { contentLength, countRequestBytes, countResponseBytes } from './http-body.js'
 
 async function serve(
   method: string,
@@ -82,5 +82,36 @@ describe('countResponseBytes, called twice', () => {
     })
     expect(second).toBe(count)
     expect(count.bytes).toBe(3)
+  })
+})
+
+describe('countRequestBytes', () => {
+  it('counts a chunked body as the app reads it, once however often it is called', async () => {
+    const server = createServer((req, res) => {
+      const count = countRequestBytes(req)
+      expect(countRequestBytes(req)).toBe(count)
+      req.resume()
+      req.on('end', () => res.end(String(count.bytes)))
+    })
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const { port } = server.address() as AddressInfo
+    try {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/' }, (res) => {
+          let text = ''
+          res.setEncoding('utf8')
+          res.on('data', (chunk: string) => (text += chunk))
+          res.on('end', () => resolve(text))
+        })
+        req.on('error', reject)
+        req.write('héllo ')
+        req.write(Buffer.alloc(1000, 1))
+        req.end('!')
+      })
+      expect(answer).toBe(String(6 + 1 + 1000 + 1))
+    } finally {
+      server.close()
+    }
   })
 })

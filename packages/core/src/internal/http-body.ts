@@ -1,5 +1,5 @@
-import type { ServerResponse } from 'node:http'
-import type { ResponseByteCount } from '../types.js'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { RequestByteCount, ResponseByteCount } from '../types.js'
 
 /** Statuses whose responses never carry a body, whatever was written. */
 const BODILESS_STATUSES: ReadonlySet<number> = new Set([204, 205, 304])
@@ -68,6 +68,45 @@ export function countResponseBytes(res: ServerResponse): ResponseByteCount {
   counted[COUNTER] = counter
   ;(counted as { write: unknown }).write = countedWrite
   ;(counted as { end: unknown }).end = countedEnd
+  return counter
+}
+
+type Emit = (this: IncomingMessage, ...args: unknown[]) => unknown
+const REQUEST_COUNTER: unique symbol = Symbol('telemeter request bytes')
+type CountedRequest = IncomingMessage & { [REQUEST_COUNTER]?: RequestByteCounter }
+
+class RequestByteCounter implements RequestByteCount {
+  bytes = 0
+
+  constructor(readonly emit: Emit) {}
+}
+
+function countedEmit(this: CountedRequest, event: unknown, chunk: unknown): unknown {
+  const counter = this[REQUEST_COUNTER]!
+  if (event === 'data') counter.bytes += chunkBytes(chunk, undefined)
+  // biome-ignore lint/complexity/noArguments: forwarded unchanged
+  return Reflect.apply(counter.emit, this, arguments)
+}
+
+/**
+ * Count the body bytes of a request without a Content-Length (chunked) as the
+ * app reads them: the request's own `emit` sees every `data` event, so nothing
+ * is read that the app does not read, and a body the app never reads counts 0.
+ * Nothing else is touched; a request is counted once however often this is called.
+ *
+ * @example
+ * ```ts
+ * const read = contentLength(req.headers['content-length']) === undefined ? countRequestBytes(req) : undefined
+ * // later: requestBytes: contentLength(req.headers['content-length']) ?? read?.bytes ?? 0
+ * ```
+ */
+export function countRequestBytes(req: IncomingMessage): RequestByteCount {
+  const counted = req as CountedRequest
+  const existing = counted[REQUEST_COUNTER]
+  if (existing) return existing
+  const counter = new RequestByteCounter(req.emit as Emit)
+  counted[REQUEST_COUNTER] = counter
+  ;(counted as { emit: unknown }).emit = countedEmit
   return counter
 }
 

@@ -1,1 +1,2 @@
-export {}
+export { telemeterKoa } from './internal/middleware.js'
+export type { TelemeterKoaOptions, TelemeterState } from './types.js'

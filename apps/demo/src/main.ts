@@ -1,6 +1,8 @@
 // The demo: a local Countly stand-in (@telemeter/testkit), then each scenario
 // sends to it, and we print what the server received and stored.
 import { runScenario as expressScenario } from '@telemeter/express-example/scenario'
+import { runScenario as koaScenario } from '@telemeter/koa-example/scenario'
+import { runScenario as nestScenario } from '@telemeter/nest-example/scenario'
 import { runScenario as otelScenario } from '@telemeter/otel-example/scenario'
 import { runScenario as selfHostedScenario } from '@telemeter/self-hosted-example/scenario'
 import { type Scenario, startTestServer, summarize } from '@telemeter/testkit'
@@ -11,6 +13,8 @@ const APP_KEY = 'DEMO_APP_KEY'
 const scenarios: { readonly title: string; readonly run: Scenario }[] = [
   { title: '@telemeter/core: a backend reporting for itself and its users', run: coreScenario },
   { title: '@telemeter/express: an API with nested routers, errors and streams', run: expressScenario },
+  { title: '@telemeter/koa: a bookshop with @koa/router, sessions and a stream', run: koaScenario },
+  { title: '@telemeter/nest: a NestJS app with guards, pipes and its own filter', run: nestScenario },
   { title: '@telemeter/otel: an OpenTelemetry-instrumented node:http service', run: otelScenario },
   { title: 'Product telemetry of a self-hosted server (instance())', run: selfHostedScenario },
 ]

@@ -8,11 +8,10 @@
 // order that alternates between rounds, and the ratio is taken within a round.
 // After a run the application is closed (TelemeterModule flushes its queue)
 // and the stand-in counts the traces it accepted against the requests served.
-import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import { LABELS, pinned, reply, retried, start } from './processes.mjs'
+import { LABELS, pinned, reply, retried, start, writeResultsBlock } from './processes.mjs'
 
 const APP_KEY = 'NEST_BENCH'
 const ROUNDS = Number(process.env.ROUNDS ?? 3)
@@ -109,20 +108,4 @@ const table = [
 ].join('\n')
 const setup = `${machine}; \`GET /users/:id\`, ${CONNECTIONS} connections, ${DURATION_S} s per run after ${WARMUP_S} s warm-up, ${ROUNDS} rounds in alternating order${pinned ? '; application pinned to core 0, autocannon and the Countly stand-in (@telemeter/testkit) on core 1' : ''}.`
 console.log(`\n${setup}\n\n${table}`)
-if (RESULTS) {
-  const previous = (() => {
-    try {
-      return readFileSync(RESULTS, 'utf8')
-    } catch {
-      return ''
-    }
-  })()
-  const marker = `sequential-node${process.versions.node.split('.')[0]}`
-  const block = `<!-- ${marker}:start -->\n${setup}\n\n${table}\n<!-- ${marker}:end -->`
-  writeFileSync(
-    RESULTS,
-    previous.includes(`<!-- ${marker}:start -->`)
-      ? previous.replace(new RegExp(`<!-- ${marker}:start -->[\\s\\S]*<!-- ${marker}:end -->`), block)
-      : `${previous}\n${block}\n`,
-  )
-}
+if (RESULTS) writeResultsBlock(RESULTS, 'sequential', setup, table)

@@ -5,11 +5,10 @@
 // runs, so their throughput ratio is their cost ratio per request.
 //
 //   node bench/paired.bench.mjs      (ROUNDS=5 DURATION_S=10 WARMUP_S=3 VARIANTS=telemeter,... RESULTS=bench/RESULTS.md)
-import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import { LABELS, pinned, reply, retried, start } from './processes.mjs'
+import { LABELS, pinned, reply, retried, start, writeResultsBlock } from './processes.mjs'
 
 const APP_KEY = 'NEST_BENCH'
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
@@ -81,20 +80,4 @@ const table = [
 ].join('\n')
 const setup = `${machine}; \`GET /users/:id\`; bare NestJS and the variant at the same time, ${CONNECTIONS} connections each, ${DURATION_S} s after ${WARMUP_S} s warm-up, ${ROUNDS} rounds${pinned ? '; both applications pinned to core 0, the two autocannon instances and the Countly stand-in on core 1' : ''}.`
 console.log(`\n${setup}\n\n${table}`)
-if (RESULTS) {
-  const previous = (() => {
-    try {
-      return readFileSync(RESULTS, 'utf8')
-    } catch {
-      return ''
-    }
-  })()
-  const marker = `paired-node${process.versions.node.split('.')[0]}`
-  const block = `<!-- ${marker}:start -->\n${setup}\n\n${table}\n<!-- ${marker}:end -->`
-  writeFileSync(
-    RESULTS,
-    previous.includes(`<!-- ${marker}:start -->`)
-      ? previous.replace(new RegExp(`<!-- ${marker}:start -->[\\s\\S]*<!-- ${marker}:end -->`), block)
-      : `${previous}\n${block}\n`,
-  )
-}
+if (RESULTS) writeResultsBlock(RESULTS, 'paired', setup, table)

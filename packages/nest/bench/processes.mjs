@@ -1,5 +1,6 @@
-// What both benchmark scripts share: pinning, child processes, IPC replies, labels.
+// What both benchmark scripts share: pinning, child processes, IPC replies, labels, the RESULTS.md writer.
 import { execFileSync, fork } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 
@@ -63,4 +64,22 @@ export async function retried(measure) {
       await new Promise((resolve) => setTimeout(resolve, 15_000))
     }
   }
+}
+
+/** Replace (or append) the `<!-- name-nodeNN -->` block of a RESULTS.md with this run's table. */
+export function writeResultsBlock(file, name, setup, table) {
+  let previous = ''
+  try {
+    previous = readFileSync(file, 'utf8')
+  } catch {
+    // first run: a new file
+  }
+  const marker = `${name}-node${process.versions.node.split('.')[0]}`
+  const block = `<!-- ${marker}:start -->\n${setup}\n\n${table}\n<!-- ${marker}:end -->`
+  writeFileSync(
+    file,
+    previous.includes(`<!-- ${marker}:start -->`)
+      ? previous.replace(new RegExp(`<!-- ${marker}:start -->[\\s\\S]*<!-- ${marker}:end -->`), block)
+      : `${previous}\n${block}\n`,
+  )
 }

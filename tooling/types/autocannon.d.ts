@@ -1,15 +1,18 @@
-// The part of autocannon's API this benchmark uses (the package ships no types).
+// The part of autocannon's API the TypeScript benchmarks use (the package ships no types).
+// Packages with such a benchmark add this folder to their tsconfig's `include`.
 declare module 'autocannon' {
   interface Options {
     url: string
+    connections?: number
+    duration?: number
+    overallRate?: number
     method?: string
     headers?: Record<string, string>
     body?: string
-    connections?: number
-    duration?: number
   }
   interface Histogram {
     average: number
+    total: number
     p99: number
   }
   interface Result {

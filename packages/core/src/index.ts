@@ -1,7 +1,13 @@
 export { isValidApmKey, MAX_APM_KEY_LENGTH, RESERVED_APM_METRICS, toApmKey } from './internal/apm.js'
 export { TelemeterConfigError } from './internal/config.js'
 export { currentScope, runWithScope } from './internal/context.js'
-export { contentLength, countRequestBytes, countResponseBytes } from './internal/http-body.js'
+export {
+  CLIENT_CLOSED_STATUS,
+  contentLength,
+  countRequestBytes,
+  countResponseBytes,
+  isBodiless,
+} from './internal/http-body.js'
 export {
   createHttpInstrumentation,
   DEFAULT_IGNORED_PATHS,

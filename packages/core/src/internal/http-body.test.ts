@@ -3,7 +3,7 @@ import { createServer, request as httpRequest, type ServerResponse } from 'node:
 import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import type { ResponseByteCount } from '../types.js'
-import { contentLength, countRequestBytes, countResponseBytes } from './http-body.js'
+import { contentLength, countRequestBytes, countResponseBytes, isBodiless } from './http-body.js'
 
 async function serve(
   method: string,
@@ -113,5 +113,14 @@ describe('countRequestBytes', () => {
     } finally {
       server.close()
     }
+  })
+})
+
+describe('isBodiless', () => {
+  it('is true for HEAD and for 204, 205 and 304, whatever the other', () => {
+    expect(isBodiless('HEAD', 200)).toBe(true)
+    for (const status of [204, 205, 304]) expect(isBodiless('GET', status)).toBe(true)
+    for (const status of [200, 201, 404, 500]) expect(isBodiless('GET', status)).toBe(false)
+    expect(isBodiless(undefined, 200)).toBe(false)
   })
 })

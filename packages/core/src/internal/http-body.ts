@@ -4,6 +4,24 @@ import type { RequestByteCount, ResponseByteCount } from '../types.js'
 /** Statuses whose responses never carry a body, whatever was written. */
 const BODILESS_STATUSES: ReadonlySet<number> = new Set([204, 205, 304])
 
+/**
+ * The status adapters report for a request whose client went away before any
+ * response was sent (as nginx logs it).
+ * @example
+ * const status = res.headersSent || res.writableFinished ? res.statusCode : CLIENT_CLOSED_STATUS
+ */
+export const CLIENT_CLOSED_STATUS = 499
+
+/**
+ * Whether the response to a `method` request with `status` carries no body,
+ * whatever its headers or writes say (HEAD, 204, 205, 304).
+ * @example
+ * const responseBytes = isBodiless(req.method, status) ? 0 : contentLength(res.getHeader('content-length')) ?? 0
+ */
+export function isBodiless(method: string | undefined, status: number): boolean {
+  return method === 'HEAD' || BODILESS_STATUSES.has(status)
+}
+
 function chunkBytes(chunk: unknown, encoding: unknown): number {
   if (typeof chunk === 'string') {
     const known = typeof encoding === 'string' && Buffer.isEncoding(encoding)
@@ -27,7 +45,7 @@ class ByteCounter implements ResponseByteCount {
 
   get bytes(): number {
     const res = this.res
-    return res.req?.method === 'HEAD' || BODILESS_STATUSES.has(res.statusCode) ? 0 : this.written
+    return isBodiless(res.req?.method, res.statusCode) ? 0 : this.written
   }
 }
 

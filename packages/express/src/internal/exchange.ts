@@ -1,6 +1,13 @@
 import { EventEmitter } from 'node:events'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
-import type { HttpRequestFacts, HttpRequestRecord, HttpResponseFacts } from '@telemeter/core'
+import {
+  CLIENT_CLOSED_STATUS,
+  contentLength,
+  type HttpRequestFacts,
+  type HttpRequestRecord,
+  type HttpResponseFacts,
+  isBodiless,
+} from '@telemeter/core'
 import { PASS_THROUGH, type RouteCapture, STATE } from './request-state.js'
 
 /** The request as this adapter reads it: Node's, plus what Express adds. */
@@ -162,20 +169,12 @@ export function passThrough(res: ExpressResponse): void {
   res[STATE] = PASS_THROUGH
 }
 
-/** Status reported for a request whose client went away before any response. */
-export const CLIENT_CLOSED_STATUS = 499
-
-function headerBytes(value: unknown): number | undefined {
-  const parsed = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN
-  return Number.isSafeInteger(parsed) && parsed >= 0 ? parsed : undefined
-}
-
 /** Fill status and sizes once the response is done. */
 export function measure(exchange: Exchange, aborted: boolean): void {
   const { req, res } = exchange
   exchange.status = aborted && !res.headersSent ? CLIENT_CLOSED_STATUS : res.statusCode
-  exchange.requestBytes = headerBytes(req.headers['content-length']) ?? exchange.bytesIn
+  exchange.requestBytes = contentLength(req.headers['content-length']) ?? exchange.bytesIn
   const status = exchange.status
-  if (exchange.method === 'HEAD' || status === 204 || status === 304) exchange.responseBytes = 0
-  else exchange.responseBytes = headerBytes(res.getHeader('content-length')) ?? exchange.bytesOut
+  if (isBodiless(exchange.method, status)) exchange.responseBytes = 0
+  else exchange.responseBytes = contentLength(res.getHeader('content-length')) ?? exchange.bytesOut
 }

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import {
+  CLIENT_CLOSED_STATUS,
   contentLength,
   countRequestBytes,
   countResponseBytes,
@@ -7,6 +8,7 @@ import {
   type HttpInstrumentation,
   type HttpRequestFacts,
   type HttpRequestRecord,
+  isBodiless,
   type RequestByteCount,
   type ResponseByteCount,
   type Telemeter,
@@ -14,11 +16,6 @@ import {
 } from '@telemeter/core'
 import type { Context } from 'koa'
 import { routeTemplate } from './route.js'
-
-/** Statuses whose responses carry no body, whatever their headers say. */
-const BODILESS_STATUSES: ReadonlySet<number> = new Set([204, 205, 304])
-/** Status reported for a request whose client went away before any response (as nginx logs it). */
-export const CLIENT_CLOSED_STATUS = 499
 
 interface StreamLike {
   pipe(...args: unknown[]): unknown
@@ -95,10 +92,9 @@ export class KoaRequest implements HttpRequestFacts {
         route: routeTemplate(ctx),
         status,
         requestBytes: contentLength(this.headers['content-length']) ?? this.requestBytes?.bytes ?? 0,
-        responseBytes:
-          this.method === 'HEAD' || BODILESS_STATUSES.has(status)
-            ? 0
-            : (this.responseBytes?.bytes ?? contentLength(res.getHeader('content-length')) ?? 0),
+        responseBytes: isBodiless(this.method, status)
+          ? 0
+          : (this.responseBytes?.bytes ?? contentLength(res.getHeader('content-length')) ?? 0),
       })
     } catch (error) {
       this.internalError(error)

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
+  CLIENT_CLOSED_STATUS,
   contentLength,
   countResponseBytes,
   debugWarnOnce,
@@ -35,9 +36,6 @@ interface FastifyRequestLike extends TelemeterRequest {
 interface FastifyLike {
   addHook(name: string, hook: (request: FastifyRequestLike, reply: unknown, done: Next) => void): unknown
 }
-
-/** A client that went away before its response was sent ("client closed request", as nginx logs it). */
-const CLIENT_CLOSED_REQUEST = 499
 
 function expressRoute(state: RequestState): string | undefined {
   if (state.unmatched) return undefined
@@ -197,7 +195,7 @@ export class HttpRecorder {
       if (!record) return
       const res = state.res
       const completed = res.writableFinished
-      const status = completed || res.headersSent ? res.statusCode : CLIENT_CLOSED_REQUEST
+      const status = completed || res.headersSent ? res.statusCode : CLIENT_CLOSED_STATUS
       const facts: HttpResponseFacts = {
         route: this.routeOf(state),
         status,
